@@ -1,0 +1,74 @@
+# Rapport: `make run` and `make test` do all the set-up on a fresh machine (Python 3.11, Java 17).
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+JARS := .jars
+ARGS ?=
+PYTEST_ARGS ?=
+BENCH_SCALES ?= 30000 300000
+
+.PHONY: help setup run test unit lint sql bench check-real-data sample clean dist
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-16s %s\n", $$1, $$2}'
+	@echo "  pass options to the pipeline with ARGS=\"--as-of 2026-03-31 --set paths.landing=/data/landing\""
+
+setup: $(VENV)/.installed $(JARS)/.fetched ## create .venv, install pinned dependencies, fetch the Delta jars
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# Spark's own resolver (spark.jars.packages) trips over some machines' ~/.m2 caches; the machine's
+# Maven client fetches the same jars reliably. Without Maven, jobs fall back to spark.jars.packages.
+$(JARS)/.fetched: $(VENV)/.installed tools/delta-jars/pom.xml
+	@if command -v mvn >/dev/null; then \
+	  set -e; rm -rf $(JARS); \
+	  delta=$$($(PY) -c 'import importlib.metadata as m; print(m.version("delta-spark"))'); \
+	  spark=$$($(PY) -c 'import pyspark; print(".".join(pyspark.__version__.split(".")[:2]))'); \
+	  echo "fetching io.delta:delta-spark_$${spark}_2.13:$${delta} into $(JARS)/"; \
+	  mvn -q -B -f tools/delta-jars/pom.xml dependency:copy-dependencies \
+	    -Ddelta.version=$$delta -Dspark.binary.version=$$spark \
+	    -DoutputDirectory=$(CURDIR)/$(JARS) -DincludeScope=runtime \
+	    -DexcludeGroupIds=org.scala-lang,org.apache.spark,org.slf4j,org.apache.logging.log4j,com.google.code.findbugs; \
+	else echo "mvn not found: Delta will be resolved by Spark (spark.jars.packages)"; mkdir -p $(JARS); fi
+	@touch $@
+
+run: setup ## run the whole pipeline on conf/local.yaml (sample data if the landing zone is empty)
+	$(PY) -m jobs.pipeline --sample-if-empty $(ARGS)
+
+test: setup ## run every test (unit, then integration on generated data)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+unit: setup ## run the unit tests only
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+lint: setup ## ruff over the code
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+sql: setup ## a Spark SQL shell on the lake's catalog
+	$(PY) -m jobs.sql $(ARGS)
+
+sample: setup ## (re)generate the sample landing zone: ARGS="--scale small --bad-lines"
+	$(PY) -m jobs.generate_sample_data $(ARGS)
+
+bench: setup ## ingest throughput and peak driver memory at two scales (BENCH_SCALES)
+	$(PY) -m bench.run --scales $(BENCH_SCALES) $(ARGS)
+
+check-real-data: setup ## ingest ../shared/data/usrp-users-mail through the .eml path (skips without it)
+	$(PY) -m bench.real_mail $(ARGS)
+
+dist: setup ## zip the packages for spark-submit --py-files
+	@mkdir -p dist && rm -f dist/rapport.zip
+	zip -qr dist/rapport.zip jobs transforms schemas expectations -x '*__pycache__*'
+	@echo "dist/rapport.zip"
+
+clean: ## remove the lake, generated data, caches (keeps .venv and .jars)
+	rm -rf data dist build .pytest_cache .ruff_cache bench/results
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,308 @@
+"""Ingest: landed files -> bronze Delta tables, one per source, and the quarantine table.
+
+Each landed file is processed exactly once: the ledger `ops.ingest_files` records it after its
+rows are committed, and rows are written with `replaceWhere` on their file names, so a run that
+died half-way is simply run again. For every file, the records read by an independent reader
+(Spark's own line reader) must equal the rows read back from bronze plus quarantine; the job
+fails loudly, naming the file, if they do not.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from expectations.bronze import bronze_suite, quarantine_suite
+from expectations.runner import validate
+from jobs.config import Config
+from jobs.lake import BRONZE, OPS, QUARANTINE, Lake, in_list, sql_string
+from jobs.runtime import JobError, build_session, job_parser, parse_job_args, run_job
+from schemas.bronze import (
+    BRONZE_SCHEMAS,
+    LEDGER_SCHEMA,
+    LEDGER_TABLE,
+    QUARANTINE_SCHEMA,
+    QUARANTINE_STATS_COLUMNS,
+    QUARANTINE_TABLE,
+    STATS_COLUMNS,
+)
+from schemas.landing import SOURCES, Source
+from transforms.landing_files import EML, JSONL, MBOX, file_format, with_parsed_records
+from transforms.raw_records import Limits
+
+log = logging.getLogger("rapport.ingest")
+
+DESCRIPTION = """\
+Land raw files into bronze: one Delta table per source of the landing contract, bad records into
+quarantine with a reason, each file exactly once (re-running ingests nothing new).
+
+examples:
+  python -m jobs.ingest
+  python -m jobs.ingest --as-of 2026-03-31 --set paths.landing=/data/landing
+"""
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    source: str
+    path: str
+    size: int
+    modified_at: datetime
+
+
+@dataclass
+class FileCount:
+    records: int = 0
+    blank_lines: int = 0
+    bronze: int = 0
+    quarantined: int = 0
+
+
+@dataclass
+class IngestResult:
+    run_id: str
+    files: int = 0
+    bronze_rows: dict[str, int] = field(default_factory=dict)
+    quarantined_rows: dict[str, int] = field(default_factory=dict)
+
+
+def ensure_tables(lake: Lake) -> None:
+    for source in SOURCES:
+        lake.ensure_table(BRONZE, source.name, BRONZE_SCHEMAS[source.name], stats_columns=STATS_COLUMNS, change_feed=True)
+    lake.ensure_table(
+        QUARANTINE, QUARANTINE_TABLE, QUARANTINE_SCHEMA, stats_columns=QUARANTINE_STATS_COLUMNS, change_feed=True
+    )
+    lake.ensure_table(OPS, LEDGER_TABLE, LEDGER_SCHEMA)
+
+
+def _path_exists(spark: SparkSession, path: str) -> bool:
+    jvm_path = spark._jvm.org.apache.hadoop.fs.Path(path)
+    return jvm_path.getFileSystem(spark._jsc.hadoopConfiguration()).exists(jvm_path)
+
+
+def list_landed_files(spark: SparkSession, landing: str) -> list[LandedFile]:
+    """Every file under each source folder (hidden `.`/`_` files excluded, as Spark does)."""
+    frames = []
+    for source in SOURCES:
+        folder = f"{landing}/{source.folder}"
+        if not _path_exists(spark, folder):
+            log.info("%s: no folder %s", source.name, folder)
+            continue
+        frames.append(
+            spark.read.format("binaryFile")
+            .option("recursiveFileLookup", "true")
+            .load(folder)
+            .select(F.lit(source.name).alias("source"), "path", "length", "modificationTime")
+        )
+    if not frames:
+        return []
+    listed = frames[0]
+    for frame in frames[1:]:
+        listed = listed.unionByName(frame)
+    return [
+        LandedFile(r["source"], r["path"], r["length"], r["modificationTime"].replace(tzinfo=UTC))
+        for r in listed.collect()
+    ]
+
+
+def new_files(lake: Lake, landed: list[LandedFile]) -> list[LandedFile]:
+    done = {r["source_file"] for r in lake.read(OPS, LEDGER_TABLE).select("source_file").collect()}
+    return sorted((f for f in landed if f.path not in done), key=lambda f: (f.source, f.path))
+
+
+def count_records(spark: SparkSession, files: list[LandedFile]) -> dict[str, FileCount]:
+    """Records per file by an independent reader: Spark's line reader for JSON Lines (non-blank
+    lines) and mbox ("From " lines); one per .eml and per file of a type no folder takes."""
+    counts = {f.path: FileCount(records=1) for f in files}
+    text_files = [f.path for f in files if file_format(f.path) in (JSONL, MBOX)]
+    if not text_files:
+        return counts
+    is_blank = F.col("value").rlike(r"^\s*$")
+    per_file = (
+        spark.read.option("lineSep", "\n")
+        .option("ignoreCorruptFiles", "true")  # an unreadable file is quarantined whole by the parser
+        .text(text_files)
+        .groupBy(F.col("_metadata.file_path").alias("path"))
+        .agg(
+            F.count_if(~is_blank).alias("lines"),
+            F.count_if(is_blank).alias("blank_lines"),
+            F.count_if(F.col("value").startswith("From ")).alias("from_lines"),
+        )
+        .collect()
+    )
+    for row in per_file:
+        is_mbox = file_format(row["path"]) == MBOX
+        counts[row["path"]] = FileCount(
+            records=row["from_lines"] if is_mbox else row["lines"],
+            blank_lines=0 if is_mbox else row["blank_lines"],
+        )
+    for path in text_files:
+        counts.setdefault(path, FileCount())  # an empty file has no line at all
+    return counts
+
+
+def _rows_per_file(df: DataFrame) -> dict[str, int]:
+    return {r["source_file"]: r["count"] for r in df.groupBy("source_file").count().collect()}
+
+
+def _bronze_rows(parsed: DataFrame, source: Source, ingested_at: datetime, run_id: str) -> DataFrame:
+    return parsed.filter(F.col("quarantine_reason").isNull()).select(
+        *[F.col(f.name).cast(f.dataType).alias(f.name) for f in BRONZE_SCHEMAS[source.name].fields
+          if f.name not in ("ingested_at", "ingest_run_id")],
+        F.lit(ingested_at).alias("ingested_at"),
+        F.lit(run_id).alias("ingest_run_id"),
+    )
+
+
+def _quarantine_rows(parsed: DataFrame, source: Source, ingested_at: datetime, run_id: str) -> DataFrame:
+    return parsed.filter(F.col("quarantine_reason").isNotNull()).select(
+        F.lit(source.name).alias("source"),
+        "source_file",
+        "source_line",
+        F.col("quarantine_reason").alias("reason"),
+        F.col("quarantine_field").alias("field"),
+        F.col("quarantine_detail").alias("detail"),
+        "raw_record",
+        "file_modified_at",
+        F.lit(ingested_at).alias("ingested_at"),
+        F.lit(run_id).alias("ingest_run_id"),
+    )
+
+
+def ingest_source(
+    spark: SparkSession,
+    lake: Lake,
+    config: Config,
+    source: Source,
+    files: list[LandedFile],
+    expected: dict[str, FileCount],
+    limits: Limits,
+    run_id: str,
+    ingested_at: datetime,
+) -> FileCount:
+    started = time.monotonic()
+    paths = [f.path for f in files]
+    list_addresses = frozenset(a.lower() for a in config.get("org.mailing_lists", []) or [])
+    parsed = with_parsed_records(
+        spark.read.format("binaryFile").load(paths),
+        source,
+        limits,
+        list_addresses,
+        int(config.get("ingest.records_per_batch", 10_000)),
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        bronze_df = _bronze_rows(parsed, source, ingested_at, run_id)
+        quarantine_df = _quarantine_rows(parsed, source, ingested_at, run_id)
+        parsed_bad = parsed.filter(F.col("quarantine_reason").isNotNull()).count()
+        if config.get("quality.enabled", True):
+            validate(bronze_df, bronze_suite(source), lake.name(BRONZE, source.name))
+            if parsed_bad:
+                validate(quarantine_df, quarantine_suite(), lake.name(QUARANTINE, QUARANTINE_TABLE))
+        lake.replace_where(bronze_df, BRONZE, source.name, in_list("source_file", paths))
+        lake.replace_where(
+            quarantine_df,
+            QUARANTINE,
+            QUARANTINE_TABLE,
+            f"source = {sql_string(source.name)} AND {in_list('source_file', paths)}",
+        )
+    finally:
+        parsed.unpersist()
+
+    # Reconcile against what Delta now holds, read back, not against what we meant to write.
+    in_files = F.col("source_file").isin(paths)
+    bronze_counts = _rows_per_file(lake.read(BRONZE, source.name).filter(in_files))
+    quarantine_counts = _rows_per_file(
+        lake.read(QUARANTINE, QUARANTINE_TABLE).filter((F.col("source") == source.name) & in_files)
+    )
+    total = FileCount()
+    ledger_rows = []
+    for file in files:
+        count = expected[file.path]
+        count.bronze = bronze_counts.get(file.path, 0)
+        count.quarantined = quarantine_counts.get(file.path, 0)
+        if count.records != count.bronze + count.quarantined and not (count.records == 0 and count.quarantined == 1):
+            raise JobError(
+                f"{file.path}: {count.records} records read but {count.bronze} rows in bronze + "
+                f"{count.quarantined} in quarantine; nothing recorded in the ledger for this file"
+            )
+        log.info(
+            "%s: %s: %d records read = %d bronze + %d quarantined%s",
+            source.name,
+            file.path,
+            count.records,
+            count.bronze,
+            count.quarantined,
+            f" ({count.blank_lines} blank lines)" if count.blank_lines else "",
+        )
+        for name in ("records", "blank_lines", "bronze", "quarantined"):
+            setattr(total, name, getattr(total, name) + getattr(count, name))
+        ledger_rows.append(
+            (source.name, file.path, file.size, file.modified_at, count.records, count.blank_lines,
+             count.bronze, count.quarantined, ingested_at, run_id)
+        )
+    lake.append(spark.createDataFrame(ledger_rows, LEDGER_SCHEMA), OPS, LEDGER_TABLE)
+    log.info(
+        "%s: %d files, %d records -> %s %d rows, quarantine %d rows (%.1f s)",
+        source.name,
+        len(files),
+        total.records,
+        lake.name(BRONZE, source.name),
+        total.bronze,
+        total.quarantined,
+        time.monotonic() - started,
+    )
+    return total
+
+
+def run(spark: SparkSession, config: Config, as_of: date) -> IngestResult:
+    lake = Lake(spark, config)
+    ensure_tables(lake)
+    landing = config.path("paths.landing")
+    result = IngestResult(run_id=f"ingest-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}")
+    files = new_files(lake, list_landed_files(spark, landing))
+    log.info("landing %s: %d new files (run %s, as of %s)", landing, len(files), result.run_id, as_of)
+    if not files:
+        return result
+    limits = Limits.for_as_of(
+        as_of, int(config.get("ingest.max_record_bytes")), int(config.get("ingest.future_tolerance_days"))
+    )
+    expected = count_records(spark, files)
+    ingested_at = datetime.now(UTC).replace(microsecond=0)
+    for source in SOURCES:
+        source_files = [f for f in files if f.source == source.name]
+        if not source_files:
+            continue
+        total = ingest_source(spark, lake, config, source, source_files, expected, limits, result.run_id, ingested_at)
+        result.files += len(source_files)
+        result.bronze_rows[source.name] = total.bronze
+        result.quarantined_rows[source.name] = total.quarantined
+    log.info(
+        "ingest done: %d files, %d rows to bronze, %d to quarantine",
+        result.files,
+        sum(result.bronze_rows.values()),
+        sum(result.quarantined_rows.values()),
+    )
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = job_parser("ingest", DESCRIPTION)
+    args, config = parse_job_args(parser, argv)
+
+    def body() -> int:
+        spark = build_session(config, "rapport-ingest")
+        run(spark, config, args.as_of)
+        return 0
+
+    return run_job(body, "ingest")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

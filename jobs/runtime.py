@@ -1,0 +1,168 @@
+"""What every job shares: its command line, logging, and the SparkSession built from configuration."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import logging
+import os
+import sys
+from datetime import UTC, date, datetime
+
+from jobs.config import DEFAULT_CONF, REPO_ROOT, Config, ConfigError, load_config
+
+LOCAL_JARS_DIR = REPO_ROOT / ".jars"
+log = logging.getLogger("rapport")
+
+
+def iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
+
+
+def job_parser(name: str, description: str, *, as_of: bool = True) -> argparse.ArgumentParser:
+    """The options every job takes: --conf, --set and, where it matters, --as-of."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m jobs.{name}",
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--conf",
+        metavar="FILE",
+        default=str(DEFAULT_CONF),
+        help="YAML configuration (default: conf/local.yaml, the embedded default)",
+    )
+    parser.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        dest="overrides",
+        help="override one configuration value, e.g. --set paths.landing=/data/landing (repeatable)",
+    )
+    if as_of:
+        parser.add_argument(
+            "--as-of",
+            metavar="YYYY-MM-DD",
+            type=iso_date,
+            default=None,
+            help="the day the run is for, UTC (default: today)",
+        )
+    parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    return parser
+
+
+def parse_job_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
+    args = parser.parse_args(argv)
+    setup_logging(args.log_level)
+    try:
+        config = load_config(args.conf, args.overrides)
+    except ConfigError as error:
+        parser.error(str(error))
+    if getattr(args, "as_of", "absent") is None:
+        args.as_of = today_utc()
+    return args, config
+
+
+def setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(
+        level=getattr(logging, level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%SZ",
+        stream=sys.stderr,
+        force=True,
+    )
+    logging.Formatter.converter = __import__("time").gmtime
+    for noisy in ("py4j", "great_expectations"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _delta_jars(setting: str) -> list[str] | None:
+    """Jar files to hand Spark as spark.jars, or None to let Spark resolve Delta as packages."""
+    if setting == "packages":
+        return None
+    folder = LOCAL_JARS_DIR if setting == "auto" else setting
+    jars = sorted(glob.glob(os.path.join(str(folder), "*.jar")))
+    if not jars and setting != "auto":
+        raise ConfigError(f"spark.delta_jars: no .jar files in {folder}")
+    return jars or None
+
+
+def _is_local(path: str) -> bool:
+    return "://" not in path or path.startswith("file:")
+
+
+def build_session(config: Config, app_name: str | None = None):
+    """The SparkSession of a job: Delta, UTC, small-machine defaults and the configured catalog."""
+    from delta import configure_spark_with_delta_pip
+    from pyspark.sql import SparkSession
+
+    lake = config.path("paths.lake")
+    builder = SparkSession.builder.appName(app_name or config.get("spark.app_name", "rapport"))
+    master = config.get("spark.master", None)
+    if master:
+        builder = builder.master(master)
+    if str(master).startswith("local") and "PYSPARK_PYTHON" not in os.environ:
+        # Python workers run the driver's interpreter (the project's virtualenv), not python3 on PATH.
+        # PySpark reads PYSPARK_PYTHON when the context starts; the conf alone is not enough here.
+        os.environ["PYSPARK_PYTHON"] = sys.executable
+    conf = {
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+        "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+        "spark.sql.ansi.enabled": "true",
+    }
+    if config.get("catalog.metastore", "embedded") == "embedded":
+        if not _is_local(lake):
+            raise ConfigError("catalog.metastore: embedded needs a local paths.lake; use external on a cluster")
+        catalog_dir = os.path.join(lake.removeprefix("file:"), "_catalog")
+        os.makedirs(catalog_dir, exist_ok=True)
+        conf.update(
+            {
+                "spark.sql.warehouse.dir": os.path.join(catalog_dir, "warehouse"),
+                "spark.hadoop.javax.jdo.option.ConnectionURL": (
+                    f"jdbc:derby:;databaseName={os.path.join(catalog_dir, 'metastore_db')};create=true"
+                ),
+                "spark.driver.extraJavaOptions": (
+                    f"-Duser.timezone=UTC -Dderby.system.home={catalog_dir} "
+                    f"-Dderby.stream.error.file={os.path.join(catalog_dir, 'derby.log')}"
+                ),
+            }
+        )
+    conf.update({k: str(v) for k, v in (config.get("spark.conf", {}) or {}).items()})
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    builder = builder.enableHiveSupport()
+
+    jars = _delta_jars(str(config.get("spark.delta_jars", "auto")))
+    if jars:
+        builder = builder.config("spark.jars", ",".join(jars))
+    else:
+        builder = configure_spark_with_delta_pip(builder)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+def run_job(main_body, name: str):
+    """Run a job's body, turning expected failures into one clear line and exit code 1."""
+    from expectations.runner import DataQualityError
+
+    try:
+        return main_body()
+    except (ConfigError, DataQualityError, JobError) as error:
+        log.error("%s failed: %s", name, error)
+        return 1
+
+
+class JobError(RuntimeError):
+    """A job stopped on purpose; the message says what to look at."""
