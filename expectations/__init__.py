@@ -1,0 +1,1 @@
+"""Great Expectations suites as code, one per table, and the runner that validates before writing."""

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 log = logging.getLogger("rapport.expectations")
-RESULT_FORMAT = "BASIC"  # counts of unexpected rows without collecting lists of them
+RESULT_FORMAT = "BASIC"  # counts of unexpected rows, without collecting lists of them
 
 
 class DataQualityError(RuntimeError):
@@ -49,7 +49,11 @@ def _batch_definition(table: str):
     import great_expectations as gx
 
     if _context is None:
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
         _context = gx.get_context(mode="ephemeral")
+        # Job logs say what was validated; GX's per-metric progress bars would only clutter them.
+        _context.variables.progress_bars = ProgressBarsConfig(globally=False)
         _context.data_sources.add_spark(name="rapport", persist=False)
     source = _context.data_sources.get("rapport")
     try:
@@ -78,7 +82,9 @@ def validate(df, suite, table: str) -> Report:
             continue
         config = outcome.expectation_config
         severity = str(getattr(config.severity, "value", config.severity or "critical"))
-        finding = Finding(table, config.type, _column_of(config), severity, (outcome.result or {}).get("unexpected_count"))
+        finding = Finding(
+            table, config.type, _column_of(config), severity, (outcome.result or {}).get("unexpected_count")
+        )
         (report.failures if severity == "critical" else report.warnings).append(finding)
     for finding in report.warnings:
         log.warning("expectation warning: %s", finding)

@@ -74,7 +74,11 @@ def generate_if_empty(config: Config, as_of: date) -> bool:
         return False
     log.info("landing zone %s is empty: generating the sample landing zone first", landing)
     generate_into(
-        config, as_of, scale_activities(str(config.get("sample.scale", "tiny"))), int(config.get("sample.seed", 7)), False
+        config,
+        as_of,
+        scale_activities(str(config.get("sample.scale", "tiny"))),
+        int(config.get("sample.seed", 7)),
+        False,
     )
     return True
 

@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 from expectations.bronze import bronze_suite, quarantine_suite
 from expectations.runner import validate
 from jobs.config import Config
-from jobs.lake import BRONZE, OPS, QUARANTINE, Lake, in_list, sql_string
+from jobs.lake import BRONZE, OPS, QUARANTINE, Lake, in_list
 from jobs.runtime import JobError, build_session, job_parser, parse_job_args, run_job
 from schemas.bronze import (
     BRONZE_SCHEMAS,
@@ -34,7 +34,7 @@ from schemas.bronze import (
     STATS_COLUMNS,
 )
 from schemas.landing import SOURCES, Source
-from transforms.landing_files import EML, JSONL, MBOX, file_format, with_parsed_records
+from transforms.landing_files import JSONL, MBOX, file_format, with_parsed_records
 from transforms.raw_records import Limits
 
 log = logging.getLogger("rapport.ingest")
@@ -75,7 +75,9 @@ class IngestResult:
 
 def ensure_tables(lake: Lake) -> None:
     for source in SOURCES:
-        lake.ensure_table(BRONZE, source.name, BRONZE_SCHEMAS[source.name], stats_columns=STATS_COLUMNS, change_feed=True)
+        lake.ensure_table(
+            BRONZE, source.name, BRONZE_SCHEMAS[source.name], stats_columns=STATS_COLUMNS, change_feed=True
+        )
     lake.ensure_table(
         QUARANTINE, QUARANTINE_TABLE, QUARANTINE_SCHEMA, stats_columns=QUARANTINE_STATS_COLUMNS, change_feed=True
     )
@@ -148,16 +150,13 @@ def count_records(spark: SparkSession, files: list[LandedFile]) -> dict[str, Fil
     return counts
 
 
-def _rows_per_file(df: DataFrame) -> dict[str, int]:
-    return {r["source_file"]: r["count"] for r in df.groupBy("source_file").count().collect()}
-
-
 def _bronze_rows(parsed: DataFrame, source: Source, ingested_at: datetime, run_id: str) -> DataFrame:
+    landing_columns = {"ingested_at": F.lit(ingested_at), "ingest_run_id": F.lit(run_id)}
     return parsed.filter(F.col("quarantine_reason").isNull()).select(
-        *[F.col(f.name).cast(f.dataType).alias(f.name) for f in BRONZE_SCHEMAS[source.name].fields
-          if f.name not in ("ingested_at", "ingest_run_id")],
-        F.lit(ingested_at).alias("ingested_at"),
-        F.lit(run_id).alias("ingest_run_id"),
+        *[
+            landing_columns.get(f.name, F.col(f.name)).cast(f.dataType).alias(f.name)
+            for f in BRONZE_SCHEMAS[source.name].fields
+        ]
     )
 
 
@@ -176,64 +175,27 @@ def _quarantine_rows(parsed: DataFrame, source: Source, ingested_at: datetime, r
     )
 
 
-def ingest_source(
-    spark: SparkSession,
-    lake: Lake,
-    config: Config,
-    source: Source,
-    files: list[LandedFile],
-    expected: dict[str, FileCount],
-    limits: Limits,
-    run_id: str,
-    ingested_at: datetime,
-) -> FileCount:
-    started = time.monotonic()
-    paths = [f.path for f in files]
-    list_addresses = frozenset(a.lower() for a in config.get("org.mailing_lists", []) or [])
-    parsed = with_parsed_records(
-        spark.read.format("binaryFile").load(paths),
-        source,
-        limits,
-        list_addresses,
-        int(config.get("ingest.records_per_batch", 10_000)),
-    ).persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        bronze_df = _bronze_rows(parsed, source, ingested_at, run_id)
-        quarantine_df = _quarantine_rows(parsed, source, ingested_at, run_id)
-        parsed_bad = parsed.filter(F.col("quarantine_reason").isNotNull()).count()
-        if config.get("quality.enabled", True):
-            validate(bronze_df, bronze_suite(source), lake.name(BRONZE, source.name))
-            if parsed_bad:
-                validate(quarantine_df, quarantine_suite(), lake.name(QUARANTINE, QUARANTINE_TABLE))
-        lake.replace_where(bronze_df, BRONZE, source.name, in_list("source_file", paths))
-        lake.replace_where(
-            quarantine_df,
-            QUARANTINE,
-            QUARANTINE_TABLE,
-            f"source = {sql_string(source.name)} AND {in_list('source_file', paths)}",
-        )
-    finally:
-        parsed.unpersist()
-
-    # Reconcile against what Delta now holds, read back, not against what we meant to write.
-    in_files = F.col("source_file").isin(paths)
-    bronze_counts = _rows_per_file(lake.read(BRONZE, source.name).filter(in_files))
-    quarantine_counts = _rows_per_file(
-        lake.read(QUARANTINE, QUARANTINE_TABLE).filter((F.col("source") == source.name) & in_files)
-    )
+def reconcile(source: Source, files: list[LandedFile], expected: dict[str, FileCount], parsed: DataFrame) -> FileCount:
+    """Check, per file, records read by the independent reader = rows the parser gave; fill in the counts."""
+    is_bad = F.col("quarantine_reason").isNotNull()
+    per_file = {
+        r["source_file"]: r
+        for r in parsed.groupBy("source_file")
+        .agg(F.count_if(~is_bad).alias("good"), F.count_if(is_bad).alias("bad"))
+        .collect()
+    }
     total = FileCount()
-    ledger_rows = []
     for file in files:
-        count = expected[file.path]
-        count.bronze = bronze_counts.get(file.path, 0)
-        count.quarantined = quarantine_counts.get(file.path, 0)
-        if count.records != count.bronze + count.quarantined and not (count.records == 0 and count.quarantined == 1):
+        count, row = expected[file.path], per_file.get(file.path)
+        count.bronze, count.quarantined = (row["good"], row["bad"]) if row else (0, 0)
+        whole_file_rejected = count.records == 0 and (count.bronze, count.quarantined) == (0, 1)
+        if count.records != count.bronze + count.quarantined and not whole_file_rejected:
             raise JobError(
-                f"{file.path}: {count.records} records read but {count.bronze} rows in bronze + "
-                f"{count.quarantined} in quarantine; nothing recorded in the ledger for this file"
+                f"{file.path}: {count.records} records read, but the parser gave {count.bronze} good and "
+                f"{count.quarantined} bad rows; nothing was written for {source.name}"
             )
         log.info(
-            "%s: %s: %d records read = %d bronze + %d quarantined%s",
+            "%s: %s: %d records read = %d to bronze + %d quarantined%s",
             source.name,
             file.path,
             count.records,
@@ -243,25 +205,36 @@ def ingest_source(
         )
         for name in ("records", "blank_lines", "bronze", "quarantined"):
             setattr(total, name, getattr(total, name) + getattr(count, name))
-        ledger_rows.append(
-            (source.name, file.path, file.size, file.modified_at, count.records, count.blank_lines,
-             count.bronze, count.quarantined, ingested_at, run_id)
-        )
-    lake.append(spark.createDataFrame(ledger_rows, LEDGER_SCHEMA), OPS, LEDGER_TABLE)
-    log.info(
-        "%s: %d files, %d records -> %s %d rows, quarantine %d rows (%.1f s)",
-        source.name,
-        len(files),
-        total.records,
-        lake.name(BRONZE, source.name),
-        total.bronze,
-        total.quarantined,
-        time.monotonic() - started,
-    )
     return total
 
 
+def _check_committed(table: str, committed: int, meant: int) -> None:
+    if committed != meant:
+        raise JobError(f"{table}: Delta committed {committed} rows where {meant} were meant; the ledger is not updated")
+
+
+def _ledger_df(spark: SparkSession, files: list[LandedFile], counts: dict[str, FileCount], ingested_at, run_id):
+    rows = [
+        (
+            f.source,
+            f.path,
+            f.size,
+            f.modified_at,
+            counts[f.path].records,
+            counts[f.path].blank_lines,
+            counts[f.path].bronze,
+            counts[f.path].quarantined,
+            ingested_at,
+            run_id,
+        )
+        for f in files
+    ]
+    return spark.createDataFrame(rows, LEDGER_SCHEMA)
+
+
 def run(spark: SparkSession, config: Config, as_of: date) -> IngestResult:
+    """Ingest every landed file not yet in the ledger. Per source: parse, reconcile, validate, write
+    bronze; then one quarantine commit and one ledger commit for the whole run."""
     lake = Lake(spark, config)
     ensure_tables(lake)
     landing = config.path("paths.landing")
@@ -273,21 +246,68 @@ def run(spark: SparkSession, config: Config, as_of: date) -> IngestResult:
     limits = Limits.for_as_of(
         as_of, int(config.get("ingest.max_record_bytes")), int(config.get("ingest.future_tolerance_days"))
     )
-    expected = count_records(spark, files)
+    list_addresses = frozenset(a.lower() for a in config.get("org.mailing_lists", []) or [])
+    batch_rows = int(config.get("ingest.records_per_batch", 10_000))
+    check_quality = bool(config.get("quality.enabled", True))
+    counts = count_records(spark, files)
     ingested_at = datetime.now(UTC).replace(microsecond=0)
-    for source in SOURCES:
-        source_files = [f for f in files if f.source == source.name]
-        if not source_files:
-            continue
-        total = ingest_source(spark, lake, config, source, source_files, expected, limits, result.run_id, ingested_at)
-        result.files += len(source_files)
-        result.bronze_rows[source.name] = total.bronze
-        result.quarantined_rows[source.name] = total.quarantined
+    parsed_frames: list[DataFrame] = []
+    quarantine_df: DataFrame | None = None
+    try:
+        for source in SOURCES:
+            source_files = [f for f in files if f.source == source.name]
+            if not source_files:
+                continue
+            started = time.monotonic()
+            paths = [f.path for f in source_files]
+            files_df = spark.read.format("binaryFile").load(paths)
+            parsed = with_parsed_records(files_df, source, limits, list_addresses, batch_rows)
+            parsed = parsed.persist(StorageLevel.MEMORY_AND_DISK)
+            parsed_frames.append(parsed)
+            total = reconcile(source, source_files, counts, parsed)
+
+            table = lake.name(BRONZE, source.name)
+            bronze_df = _bronze_rows(parsed, source, ingested_at, result.run_id)
+            if check_quality and total.bronze:
+                validate(bronze_df, bronze_suite(source), table)
+            committed = lake.replace_where(bronze_df, BRONZE, source.name, in_list("source_file", paths))
+            _check_committed(table, committed, total.bronze)
+
+            bad_df = _quarantine_rows(parsed, source, ingested_at, result.run_id)
+            quarantine_df = bad_df if quarantine_df is None else quarantine_df.unionByName(bad_df)
+            result.files += len(source_files)
+            result.bronze_rows[source.name] = total.bronze
+            result.quarantined_rows[source.name] = total.quarantined
+            log.info(
+                "%s: %d files, %d records -> %s %d rows, %d to quarantine (%.1f s)",
+                source.name,
+                len(source_files),
+                total.records,
+                table,
+                total.bronze,
+                total.quarantined,
+                time.monotonic() - started,
+            )
+
+        # One quarantine commit and one ledger commit per run, after every bronze table is written:
+        # a run that dies before the ledger commit is repaired by running again.
+        table = lake.name(QUARANTINE, QUARANTINE_TABLE)
+        quarantined = sum(result.quarantined_rows.values())
+        if check_quality and quarantined:
+            validate(quarantine_df, quarantine_suite(), table)
+        condition = in_list("source_file", [f.path for f in files])
+        _check_committed(table, lake.replace_where(quarantine_df, QUARANTINE, QUARANTINE_TABLE, condition), quarantined)
+    finally:
+        for parsed in parsed_frames:
+            parsed.unpersist()
+
+    lake.append(_ledger_df(spark, files, counts, ingested_at, result.run_id), OPS, LEDGER_TABLE)
     log.info(
-        "ingest done: %d files, %d rows to bronze, %d to quarantine",
+        "ingest done: %d files, %d rows to bronze, %d to quarantine, ledger %s",
         result.files,
         sum(result.bronze_rows.values()),
-        sum(result.quarantined_rows.values()),
+        quarantined,
+        lake.name(OPS, LEDGER_TABLE),
     )
     return result
 

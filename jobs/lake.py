@@ -44,12 +44,17 @@ class Lake:
     ) -> str:
         """Create the table (and its catalog schema) if it does not exist; return its name."""
         name = self.name(layer, table)
+        if self.spark.catalog.tableExists(name):
+            return name
         schema_name = f"{self.prefix}{layer}"
         if schema_name not in self._known_schemas:
             self.spark.sql(f"CREATE SCHEMA IF NOT EXISTS {schema_name}")
             self._known_schemas.add(schema_name)
         builder = (
-            DeltaTable.createIfNotExists(self.spark).tableName(name).addColumns(schema).location(self.path(layer, table))
+            DeltaTable.createIfNotExists(self.spark)
+            .tableName(name)
+            .addColumns(schema)
+            .location(self.path(layer, table))
         )
         if partition_by:
             builder = builder.partitionedBy(*partition_by)
@@ -62,12 +67,7 @@ class Lake:
 
     def replace_where(self, df: DataFrame, layer: str, table: str, condition: str) -> int:
         """Replace exactly the rows matching `condition` with `df`; return the rows written."""
-        (
-            df.write.format("delta")
-            .mode("overwrite")
-            .option("replaceWhere", condition)
-            .save(self.path(layer, table))
-        )
+        (df.write.format("delta").mode("overwrite").option("replaceWhere", condition).save(self.path(layer, table)))
         return self.last_write_rows(layer, table)
 
     def append(self, df: DataFrame, layer: str, table: str) -> int:
@@ -75,9 +75,11 @@ class Lake:
         return self.last_write_rows(layer, table)
 
     def last_write_rows(self, layer: str, table: str) -> int:
-        """Rows the table's latest commit wrote, from Delta's own operation metrics."""
+        """Rows the table's latest commit added, from Delta's own operation metrics (rows copied
+        from rewritten files, if `replaceWhere` had to rewrite any, are not new rows)."""
         history = DeltaTable.forPath(self.spark, self.path(layer, table)).history(1).collect()[0]
-        return int((history["operationMetrics"] or {}).get("numOutputRows", 0))
+        metrics = history["operationMetrics"] or {}
+        return int(metrics.get("numOutputRows", 0)) - int(metrics.get("numCopiedRows", 0))
 
     def read(self, layer: str, table: str) -> DataFrame:
         return self.spark.read.format("delta").load(self.path(layer, table))

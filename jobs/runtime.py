@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from jobs.config import DEFAULT_CONF, REPO_ROOT, Config, ConfigError, load_config
 
 LOCAL_JARS_DIR = REPO_ROOT / ".jars"
+LOG4J_CONF = REPO_ROOT / "conf" / "log4j2.properties"
 log = logging.getLogger("rapport")
 
 
@@ -113,11 +114,12 @@ def build_session(config: Config, app_name: str | None = None):
         # Python workers run the driver's interpreter (the project's virtualenv), not python3 on PATH.
         # PySpark reads PYSPARK_PYTHON when the context starts; the conf alone is not enough here.
         os.environ["PYSPARK_PYTHON"] = sys.executable
+    driver_java = f"-Duser.timezone=UTC -Dlog4j2.configurationFile={LOG4J_CONF.as_uri()}"
     conf = {
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.session.timeZone": "UTC",
-        "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+        "spark.driver.extraJavaOptions": driver_java,
         "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
         "spark.sql.ansi.enabled": "true",
     }
@@ -133,7 +135,7 @@ def build_session(config: Config, app_name: str | None = None):
                     f"jdbc:derby:;databaseName={os.path.join(catalog_dir, 'metastore_db')};create=true"
                 ),
                 "spark.driver.extraJavaOptions": (
-                    f"-Duser.timezone=UTC -Dderby.system.home={catalog_dir} "
+                    f"{driver_java} -Dderby.system.home={catalog_dir} "
                     f"-Dderby.stream.error.file={os.path.join(catalog_dir, 'derby.log')}"
                 ),
             }
@@ -144,10 +146,7 @@ def build_session(config: Config, app_name: str | None = None):
     builder = builder.enableHiveSupport()
 
     jars = _delta_jars(str(config.get("spark.delta_jars", "auto")))
-    if jars:
-        builder = builder.config("spark.jars", ",".join(jars))
-    else:
-        builder = configure_spark_with_delta_pip(builder)
+    builder = builder.config("spark.jars", ",".join(jars)) if jars else configure_spark_with_delta_pip(builder)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark

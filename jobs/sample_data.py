@@ -97,6 +97,8 @@ WEEKEND_SKIP_SHARE = 0.9
 SUMMER_MONTHS = range(4, 11)  # a simplification of northern summer time: April to October
 CRM_HISTORY_DAYS = 1_000
 EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
+SATURDAY = 5
+WEEK_DAYS = 7
 
 # --- organisation and CRM ----------------------------------------------------------------------
 TINY_USERS = 15
@@ -121,6 +123,18 @@ LEAD_STATUS_CYCLE = ("open", "qualified", "open", "disqualified", "qualified")
 STAKEHOLDER_SHARE = 0.4
 OUTSIDERS_PER_ACCOUNT = (1, 2)
 REDELIVERED_PER_SOURCE = 2
+REDELIVERED_REVENUE_FACTOR = 1.1  # the changed field of a re-delivered opportunity
+SECOND_DOMAIN_SHARE = 0.5  # accounts with a second email domain
+MIN_EMPLOYEES = 5
+REVENUE_ROUNDING = 1_000
+NAME_SUFFIXES = (2, 99)  # john.doe7@...: same name twice in one company
+PERSONAL_SUFFIXES = (1, 999)  # john.doe123@gmail.com
+SALES_TEAM_SIZE = (1, 2)
+MAX_STAKEHOLDERS = 3
+LEAD_STAKEHOLDERS = (1, 2)
+PERSONAL_LEAD_SHARE = 0.2  # leads writing from a private address
+CLOSE_DATE_SLIP_DAYS = (-20, 20)  # estimated against actual close
+CLOSE_UPDATE_DAYS = 3  # a closed deal's last update follows its close within this
 DANGLING_REGARDING_SHARE = 0.003
 
 # --- activities --------------------------------------------------------------------------------
@@ -144,6 +158,9 @@ THREAD_ID_SHARE = 0.5
 INTERNAL_ONLY_SHARE = 0.08
 WEB_FORM_REPLY_SHARE = 0.05  # In-Reply-To without References
 MAX_REFERENCES = 10
+TO_SIZES = (1, 1, 1, 2)  # recipients in To
+CC_OTHER_SIDE_SHARE = 0.5  # a cc goes to the readers' side, else to our own team
+DRAFT_VERSIONS = (1, 4)
 CC_SHARE, OUTSIDER_CC_SHARE, BCC_SHARE, EMPTY_TO_SHARE = 0.3, 0.1, 0.05, 0.01
 NAMED_ADDRESS_SHARE, MIXED_CASE_SHARE = 0.03, 0.02
 FOLLOWED_SHARE = 0.3
@@ -154,6 +171,9 @@ ORPHAN_EVENT_EVERY = 10  # one event for an unknown email id per 10 accounts
 REGARDING_SHARE = {"opportunity": 0.5, "lead": 0.4, "account": 0.2}
 MEETING_REGARDING_SHARE = 0.6
 MEETING_MINUTES = (30, 30, 45, 60, 60, 90)
+MEETING_BOOKED_DAYS = (1, 21)  # created this long before it starts
+INTERNAL_ONLY_MEETING_SHARE = INTERNAL_ONLY_SHARE / 2  # also for calls
+INTERNAL_GUESTS = (1, 2)  # colleagues in an internal-only meeting or call
 TEAM_ORGANIZER_SHARE = 0.8
 RESPONSE_WEIGHTS = (("accepted", 0.6), ("tentative", 0.15), ("declined", 0.1), ("none", 0.15))
 OPTIONAL_ATTENDEE_SHARE = 0.2
@@ -169,12 +189,14 @@ CALL_SECONDS = (30, 5_400)
 RECORDED_SHARE = 0.4
 TASK_STATUS = (("completed", 0.7), ("open", 0.18), ("canceled", 0.12))
 TASK_MINUTES = (5, 10, 15, 30, 45, 60, 90)
+TASK_DONE_DAYS = (-2, 1)  # completed this many days around the due date
 TASK_REGARDING_SHARE = 0.7
 
 # --- mail files --------------------------------------------------------------------------------
 MAIL_SHARE = 0.03  # of all emails ...
 MAIL_ELIGIBLE_SHARE = 0.5  # ... drawn among those without followed / regarding (about half)
 MBOX_MESSAGES = 20
+MBOX_SHARE = 0.5  # of ordinary mail messages, while the mbox has room
 MAX_EML_FILES = 10_000  # beyond this, the rest of the mail stays JSONL (no folder of a million files)
 LIST_ADDRESS = "sales-l@lists.example.org"
 LIST_NAME = "Sales-L"
@@ -194,7 +216,8 @@ MENTION_SHARE = KEYWORD_SHARE + COMPETITOR_SHARE + BRAND_SHARE
 SELLER_OPENS_SHARE = 0.6
 MS_JITTER = 300
 TWO_SENTENCE_SHARE = 0.4  # a fragment (an ASR segment) holds one or two sentences
-ACCENT_SHARE = 0.3
+ENGLISH_ACCENT_SHARE = 0.1  # an English speaker's phrase gets an accent now and then ...
+ACCENT_LETTER_SHARE = 0.6  # ... and a German or French one more often ("Intégration")
 NOTETAKER_SHARE = 0.15
 FOREIGN_LANGUAGE = {7: "de", 19: "fr"}  # transcript ordinal % 25 -> language, else "en"
 FOREIGN_LANGUAGE_CYCLE = 25
@@ -754,9 +777,9 @@ class _Generator:
             local += opening - second_of_day + rng.randrange(WORKDAY_JITTER_HOURS * HOUR)
         elif second_of_day > closing:
             local += DAY - second_of_day + opening + rng.randrange(WORKDAY_JITTER_HOURS * HOUR)
-        weekday = (local // DAY + EPOCH_WEEKDAY) % 7
-        if weekday >= 5 and rng.random() < WEEKEND_SKIP_SHARE:
-            local += (7 - weekday) * DAY
+        weekday = (local // DAY + EPOCH_WEEKDAY) % WEEK_DAYS
+        if weekday >= SATURDAY and rng.random() < WEEKEND_SKIP_SHARE:
+            local += (WEEK_DAYS - weekday) * DAY
         return local - offset
 
     def address(self, person: _Person) -> str:
@@ -789,7 +812,7 @@ class _Generator:
             first, last = self.name()
             local = f"{first}.{last}".lower()
             while local in taken:
-                local = f"{first}.{last}{rng.randint(2, 99)}".lower()
+                local = f"{first}.{last}{rng.randint(*NAME_SUFFIXES)}".lower()
             taken.add(local)
             user_id = f"usr-{index + 1:04d}"
             person = _Person(
@@ -835,9 +858,9 @@ class _Generator:
         slug = f"{_slug(name)}-{index + 1}"
         tld = TLD_BY_COUNTRY.get(country, "example")
         domains = [f"{slug}.{tld}"]
-        if rng.random() < 0.5:
+        if rng.random() < SECOND_DOMAIN_SHARE:
             domains.append(f"{_slug(word)}{index + 1}-group.example")
-        employees = max(5, int(rng.lognormvariate(math.log(EMPLOYEES_MEDIAN), EMPLOYEES_SPREAD)))
+        employees = max(MIN_EMPLOYEES, int(rng.lognormvariate(math.log(EMPLOYEES_MEDIAN), EMPLOYEES_SPREAD)))
         created = self.crm_instant(self.end - CRM_HISTORY_DAYS * DAY, self.history_start)
         contacts = self.build_contacts(f"acc-{index + 1:06d}", domains, country, created)
         account = {
@@ -845,7 +868,9 @@ class _Generator:
             "name": name,
             "industry": INDUSTRY_BY_SUFFIX[suffix],
             "employee_count": employees,
-            "annual_revenue": float(employees * rng.randint(*REVENUE_PER_EMPLOYEE) // 1000 * 1000),
+            "annual_revenue": float(
+                employees * rng.randint(*REVENUE_PER_EMPLOYEE) // REVENUE_ROUNDING * REVENUE_ROUNDING
+            ),
             "country": country,
             "email_domains": domains,
             "primary_contact_id": next(c.contact_id for c in contacts if not self.is_dnt(c)),
@@ -869,7 +894,7 @@ class _Generator:
             first, last = self.name()
             local = f"{first}.{last}".lower()
             while local in taken:
-                local = f"{first[0]}.{last}{rng.randint(2, 99)}".lower()
+                local = f"{first[0]}.{last}{rng.randint(*NAME_SUFFIXES)}".lower()
             taken.add(local)
             contact_id = f"con-{self.contact_ordinal:07d}"
             person = _Person(
@@ -898,7 +923,7 @@ class _Generator:
         rng = self.rng
         first, last = self.name()
         domain = rng.choice((*PERSONAL_DOMAINS, CONSULTANT_DOMAIN))
-        local = f"{first}.{last}{rng.randint(1, 999)}".lower()
+        local = f"{first}.{last}{rng.randint(*PERSONAL_SUFFIXES)}".lower()
         return _Person(f"{local}@{domain}", f"{first} {last}", self.zone_for(rng.choice(COUNTRIES)))
 
     def build_opportunities(self, account: dict, contacts: list[_Person], team: list[_Person]) -> list[dict]:
@@ -910,11 +935,11 @@ class _Generator:
             status = STATUS_CYCLE[(self.opportunity_ordinal - 1) % len(STATUS_CYCLE)]
             owner = self.active_member(team)
             others = [p for p in team if p is not owner]
-            sales_team = rng.sample(others, min(len(others), rng.randint(1, 2)))
+            sales_team = rng.sample(others, min(len(others), rng.randint(*SALES_TEAM_SIZE)))
             product = rng.choice(PRODUCT_LINES)
             estimated = round(PRODUCT_BASE_REVENUE[product] * rng.lognormvariate(0, REVENUE_SPREAD), -2)
             trackable = [c for c in contacts if not self.is_dnt(c)]
-            stakeholders = rng.sample(contacts, rng.randint(0, min(3, len(contacts))))
+            stakeholders = rng.sample(contacts, rng.randint(0, min(MAX_STAKEHOLDERS, len(contacts))))
             record = {
                 "opportunity_id": f"opp-{self.opportunity_ordinal:07d}",
                 "account_id": account["account_id"],
@@ -950,8 +975,8 @@ class _Generator:
         created = closed - self.between(DEAL_DAYS[0] * DAY, DEAL_DAYS[1] * DAY)
         dates = {
             "created_at": _iso(created),
-            "estimated_close_date": _day_text(closed + rng.randint(-20, 20) * DAY),
-            "modified_at": _iso(self.crm_instant(closed, closed + 3 * DAY)),
+            "estimated_close_date": _day_text(closed + rng.randint(*CLOSE_DATE_SLIP_DAYS) * DAY),
+            "modified_at": _iso(self.crm_instant(closed, closed + CLOSE_UPDATE_DAYS * DAY)),
         }
         if status == "won":
             self.won_ordinal += 1
@@ -966,13 +991,14 @@ class _Generator:
         self.lead_ordinal += 1
         first, last = self.name()
         company = f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_SUFFIXES)}"
-        if rng.random() < 0.2:
-            domain = rng.choice(PERSONAL_DOMAINS)
+        if rng.random() < PERSONAL_LEAD_SHARE:
+            address = f"{first}.{last}{rng.randint(*PERSONAL_SUFFIXES)}@{rng.choice(PERSONAL_DOMAINS)}"
         else:
-            domain = f"{_slug(company)}-prospect-{self.lead_ordinal}.example"
-        person = _Person(f"{first}.{last}@{domain}".lower(), f"{first} {last}", self.zone_for(country))
+            address = f"{first}.{last}@{_slug(company)}-prospect-{self.lead_ordinal}.example"
+        person = _Person(address.lower(), f"{first} {last}", self.zone_for(country))
         owner = self.active_member(team)
-        stakeholders = rng.sample(contacts, rng.randint(1, 2)) if rng.random() < STAKEHOLDER_SHARE else []
+        wanted = rng.randint(*LEAD_STAKEHOLDERS) if rng.random() < STAKEHOLDER_SHARE else 0
+        stakeholders = rng.sample(contacts, min(wanted, len(contacts)))
         created = self.crm_instant(self.history_start, self.end - DAY)
         record = {
             "lead_id": f"lead-{self.lead_ordinal:06d}",
@@ -1000,7 +1026,7 @@ class _Generator:
         targets = [
             (
                 _Target(
-                    team=[by_user[account["owner_id"]], self.rng.choice(team)],
+                    team=list(dict.fromkeys([by_user[account["owner_id"]], self.rng.choice(team)])),
                     customers=contacts,
                     outsiders=outsiders,
                     colleagues=colleagues,
@@ -1082,7 +1108,7 @@ class _Generator:
 
     def subject(self, target: _Target, internal_only: bool) -> str:
         template = self.rng.choice(INTERNAL_SUBJECTS if internal_only else SUBJECTS)
-        return template.format(company=target.company, n=self.rng.randint(1, 4), year=self.as_of.year)
+        return template.format(company=target.company, n=self.rng.randint(*DRAFT_VERSIONS), year=self.as_of.year)
 
     def thread_id(self) -> str:
         """A conversation id as Exchange gives one (opaque, stable for the thread)."""
@@ -1133,12 +1159,12 @@ class _Generator:
         """Id, addresses, time and reply links of one email; the thread adds subject and the rest.
         A reply goes to whoever wrote the email it answers (and sometimes one more reader)."""
         rng = self.rng
-        to = rng.sample(readers, min(len(readers), rng.choice((1, 1, 1, 2))))
+        to = rng.sample(readers, min(len(readers), rng.choice(TO_SIZES)))
         if answer_to is not None:
             to = [answer_to, *(p for p in to[:1] if p is not answer_to and rng.random() < REPLY_ALL_SHARE)]
         cc: list[_Person] = []
         if rng.random() < CC_SHARE:
-            cc.append(rng.choice(readers if rng.random() < 0.5 else target.team))
+            cc.append(rng.choice(readers if rng.random() < CC_OTHER_SIDE_SHARE else target.team))
         if target.outsiders and rng.random() < OUTSIDER_CC_SHARE:
             cc.append(rng.choice(target.outsiders))
         bcc = [rng.choice(target.colleagues)] if rng.random() < BCC_SHARE else []
@@ -1217,7 +1243,9 @@ class _Generator:
             headers.append(("References", " ".join(f"<{i}>" for i in record["references"])))
         headers.append(("Subject", _encoded_word(subject) if not subject.isascii() else subject))
         body = self.mail_body(sender, to)
-        use_mbox = not (special or force_eml) and self.mail.mbox_messages < MBOX_MESSAGES and self.rng.random() < 0.5
+        use_mbox = (
+            not (special or force_eml) and self.mail.mbox_messages < MBOX_MESSAGES and self.rng.random() < MBOX_SHARE
+        )
         if use_mbox:
             if self.mail.mbox_messages == 0:
                 body += ["", "From our side the plan is unchanged.", ">From the earlier thread, quoted as is."]
@@ -1268,7 +1296,7 @@ class _Generator:
         internal = rng.sample(target.team, rng.randint(1, min(most, len(target.team))))
         if internal_only:
             others = [p for p in target.colleagues if p not in internal]
-            return internal, rng.sample(others, min(len(others), rng.randint(1, 2)))
+            return internal, rng.sample(others, min(len(others), rng.randint(*INTERNAL_GUESTS)))
         external = rng.sample(target.customers, rng.randint(1, min(most, len(target.customers))))
         if target.outsiders and rng.random() < OUTSIDER_CC_SHARE:
             external.append(rng.choice(target.outsiders))
@@ -1276,7 +1304,7 @@ class _Generator:
 
     def meeting(self, target: _Target) -> None:
         rng = self.rng
-        internal_only = rng.random() < INTERNAL_ONLY_SHARE / 2
+        internal_only = rng.random() < INTERNAL_ONLY_MEETING_SHARE
         internal, external = self.participants(target, internal_only)
         team_organizes = internal_only or rng.random() < TEAM_ORGANIZER_SHARE
         organizer = internal[0] if team_organizes else external[0]
@@ -1291,7 +1319,7 @@ class _Generator:
             status = self.weighted(PAST_MEETING_STATUS)
             if start + duration > self.end:
                 status = "scheduled"
-            created = max(start - rng.randint(1, 21) * DAY, self.end - CRM_HISTORY_DAYS * DAY)
+            created = max(start - rng.randint(*MEETING_BOOKED_DAYS) * DAY, self.end - CRM_HISTORY_DAYS * DAY)
             modified = min(start + duration + rng.randrange(DAY), self.end)
         attendees = [
             {
@@ -1319,7 +1347,7 @@ class _Generator:
 
     def call(self, target: _Target) -> None:
         rng = self.rng
-        internal_only = rng.random() < INTERNAL_ONLY_SHARE / 2
+        internal_only = rng.random() < INTERNAL_ONLY_MEETING_SHARE
         internal, external = self.participants(target, internal_only, most=1)
         if rng.random() < CONFERENCE_CALL_SHARE and len(target.customers) > 1 and not internal_only:
             external = rng.sample(target.customers, 2)
@@ -1374,7 +1402,7 @@ class _Generator:
             "due_at": _iso(due, owner.zone),
         }
         if status == "completed":
-            done = min(due + rng.randint(-2 * DAY, DAY), self.end)
+            done = min(due + rng.randint(TASK_DONE_DAYS[0] * DAY, TASK_DONE_DAYS[1] * DAY), self.end)
             record["completed_at"] = _iso(done, owner.zone)
             modified = min(done + rng.randrange(HOUR), self.end)
         else:
@@ -1474,10 +1502,10 @@ class _Generator:
         """The phrase as people write it: lower, Title or UPPER case, sometimes accented ("Intégration")."""
         rng = self.rng
         text = rng.choice((phrase.lower(), phrase.title(), phrase.upper(), phrase))
-        if language != "en" or rng.random() < ACCENT_SHARE / 3:
+        if language != "en" or rng.random() < ENGLISH_ACCENT_SHARE:
             for plain, accented in ACCENTED.items():
                 position = text.lower().find(plain, 1)
-                if position > 0 and rng.random() < ACCENT_SHARE * 2:
+                if position > 0 and rng.random() < ACCENT_LETTER_SHARE:
                     mark = accented.upper() if text[position].isupper() else accented
                     return text[:position] + mark + text[position + 1 :]
         return text
@@ -1523,7 +1551,9 @@ class _Generator:
             ACCOUNTS.name: lambda r: r.update(employee_count=r["employee_count"] + 10),
             CONTACTS.name: lambda r: r.update(job_title="Chief Procurement Officer"),
             LEADS.name: lambda r: r.update(status="qualified" if r["status"] != "qualified" else "open"),
-            OPPORTUNITIES.name: lambda r: r.update(estimated_revenue=round(r["estimated_revenue"] * 1.1, 2)),
+            OPPORTUNITIES.name: lambda r: r.update(
+                estimated_revenue=round(r["estimated_revenue"] * REDELIVERED_REVENUE_FACTOR, 2)
+            ),
         }
         newest = _iso(self.end)
         for source in SOURCES:

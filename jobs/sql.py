@@ -14,7 +14,7 @@ Query the lake with Spark SQL, on the same catalog the jobs write.
 
 examples:
   python -m jobs.sql
-  python -m jobs.sql -e "SELECT source, reason, count(*) FROM quarantine.quarantine GROUP BY 1, 2"
+  python -m jobs.sql -e "SELECT source, reason, count(*) FROM quarantine.records GROUP BY 1, 2"
 """
 MAX_ROWS = 50
 

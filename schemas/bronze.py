@@ -63,7 +63,7 @@ def bronze_schema(source: Source) -> T.StructType:
 
 BRONZE_SCHEMAS: dict[str, T.StructType] = {s.name: bronze_schema(s) for s in SOURCES}
 
-QUARANTINE_TABLE = "quarantine"
+QUARANTINE_TABLE = "records"
 QUARANTINE_SCHEMA = T.StructType(
     [
         T.StructField("source", T.StringType(), nullable=False),

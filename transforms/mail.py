@@ -136,4 +136,3 @@ def message_to_email(raw: bytes, list_addresses: frozenset[str] = frozenset()) -
         "references": references,
         "subject": decode_text(message.get("Subject")),
     }
-

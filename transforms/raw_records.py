@@ -260,7 +260,9 @@ def validate_line(source: Source, line: bytes, limits: Limits) -> dict:
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise BadRecord(Reason.INVALID_ENCODING, None, f"record: not UTF-8 ({error.reason} at byte {error.start})") from None
+        raise BadRecord(
+            Reason.INVALID_ENCODING, None, f"record: not UTF-8 ({error.reason} at byte {error.start})"
+        ) from None
     try:
         obj = json.loads(text, parse_constant=_reject_constant)
     except ValueError as error:

@@ -21,9 +21,9 @@ def test_relative_paths_resolve_against_the_working_directory_and_uris_stay(tmp_
 
 
 def test_bad_overrides_and_files_are_named():
-    with pytest.raises(ConfigError, match="expected dotted.key=value"):
+    with pytest.raises(ConfigError, match=r"expected dotted\.key=value"):
         load_config(overrides=["paths.landing"])
-    with pytest.raises(ConfigError, match="cannot read configuration /nope.yaml"):
+    with pytest.raises(ConfigError, match=r"cannot read configuration /nope\.yaml"):
         load_config("/nope.yaml")
-    with pytest.raises(ConfigError, match="missing key 'paths.nowhere'"):
+    with pytest.raises(ConfigError, match=r"missing key 'paths\.nowhere'"):
         load_config().get("paths.nowhere")

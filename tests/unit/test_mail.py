@@ -105,11 +105,17 @@ def test_sent_at_keeps_the_zone_or_leaves_the_value_for_validation(header, iso):
 @pytest.mark.parametrize(
     ("headers", "reason", "field"),
     [
-        (("Message-ID: <m@x>", "To: c@d.co", "Date: Tue, 3 Jan 2023 13:25:42 +0000"),
-         Reason.MISSING_REQUIRED_FIELD, "from"),
+        (
+            ("Message-ID: <m@x>", "To: c@d.co", "Date: Tue, 3 Jan 2023 13:25:42 +0000"),
+            Reason.MISSING_REQUIRED_FIELD,
+            "from",
+        ),
         (("Message-ID: <m@x>", "From: a@b.co", "To: c@d.co"), Reason.MISSING_REQUIRED_FIELD, "sent_at"),
-        (("Message-ID: <m@x>", "From: a@b.co", "To: c@d.co", "Date: Tue, 3 Jan 2023 13:25:42"),
-         Reason.TIMESTAMP_WITHOUT_OFFSET, "sent_at"),
+        (
+            ("Message-ID: <m@x>", "From: a@b.co", "To: c@d.co", "Date: Tue, 3 Jan 2023 13:25:42"),
+            Reason.TIMESTAMP_WITHOUT_OFFSET,
+            "sent_at",
+        ),
         (("Message-ID: <m@x>", "From: a@b.co", "Date: Tue, 3 Jan 2023 13:25:42 +0000"), Reason.NO_RECIPIENTS, "to"),
     ],
 )

@@ -88,28 +88,97 @@ def test_planned_times_may_lie_in_the_future_but_happened_times_may_not():
         (EMAILS, line({**EMAIL, "to": [], "cc": []}), Reason.NO_RECIPIENTS, "to"),
         (EMAILS, line({**EMAIL, "cc": ["not-an-address"]}), Reason.INVALID_EMAIL_ADDRESS, "cc[0]"),
         (EMAILS, line({**EMAIL, "regarding_type": "Account"}), Reason.INVALID_ENUM_VALUE, "regarding_type"),
-        (CALLS, line({"call_id": "c", "from": "a@b.co", "to": ["c@d.co"], "started_at": "2026-03-01T10:00:00Z",
-                      "duration_seconds": "5"}), Reason.WRONG_TYPE, "duration_seconds"),
-        (CALLS, line({"call_id": "c", "from": "a@b.co", "to": ["c@d.co"], "started_at": "2026-03-01T10:00:00Z",
-                      "duration_seconds": True}), Reason.WRONG_TYPE, "duration_seconds"),
-        (CALLS, line({"call_id": "c", "from": "a@b.co", "to": ["c@d.co"], "started_at": "2026-03-01T10:00:00Z",
-                      "duration_seconds": -5}), Reason.NEGATIVE_VALUE, "duration_seconds"),
+        (
+            CALLS,
+            line(
+                {
+                    "call_id": "c",
+                    "from": "a@b.co",
+                    "to": ["c@d.co"],
+                    "started_at": "2026-03-01T10:00:00Z",
+                    "duration_seconds": "5",
+                }
+            ),
+            Reason.WRONG_TYPE,
+            "duration_seconds",
+        ),
+        (
+            CALLS,
+            line(
+                {
+                    "call_id": "c",
+                    "from": "a@b.co",
+                    "to": ["c@d.co"],
+                    "started_at": "2026-03-01T10:00:00Z",
+                    "duration_seconds": True,
+                }
+            ),
+            Reason.WRONG_TYPE,
+            "duration_seconds",
+        ),
+        (
+            CALLS,
+            line(
+                {
+                    "call_id": "c",
+                    "from": "a@b.co",
+                    "to": ["c@d.co"],
+                    "started_at": "2026-03-01T10:00:00Z",
+                    "duration_seconds": -5,
+                }
+            ),
+            Reason.NEGATIVE_VALUE,
+            "duration_seconds",
+        ),
         (TASKS, line({"task_id": "t", "owner": "a@b.co", "status": "done"}), Reason.INVALID_ENUM_VALUE, "status"),
-        (OPPORTUNITIES, line({"opportunity_id": "o", "account_id": "a", "owner_id": "u", "status": "won",
-                              "estimated_close_date": "2026-13-45"}), Reason.INVALID_DATE, "estimated_close_date"),
-        (OPPORTUNITIES, line({"opportunity_id": "o", "account_id": "a", "owner_id": "u", "status": "won",
-                              "actual_revenue": -1.5}), Reason.NEGATIVE_VALUE, "actual_revenue"),
+        (
+            OPPORTUNITIES,
+            line(
+                {
+                    "opportunity_id": "o",
+                    "account_id": "a",
+                    "owner_id": "u",
+                    "status": "won",
+                    "estimated_close_date": "2026-13-45",
+                }
+            ),
+            Reason.INVALID_DATE,
+            "estimated_close_date",
+        ),
+        (
+            OPPORTUNITIES,
+            line({"opportunity_id": "o", "account_id": "a", "owner_id": "u", "status": "won", "actual_revenue": -1.5}),
+            Reason.NEGATIVE_VALUE,
+            "actual_revenue",
+        ),
         (CONTACTS, line({"contact_id": "c", "email": "not-an-address"}), Reason.INVALID_EMAIL_ADDRESS, "email"),
         (MEETINGS, line({**MEETING, "end_at": "2026-03-02T09:00:00Z"}), Reason.END_BEFORE_START, "end_at"),
-        (MEETINGS, line({**MEETING, "attendees": [{"email": "x@y.co", "response": "maybe"}]}),
-         Reason.INVALID_ENUM_VALUE, "attendees[0].response"),
-        (MEETINGS, line({**MEETING, "attendees": [{"required": False}]}),
-         Reason.MISSING_REQUIRED_FIELD, "attendees[0].email"),
-        (TRANSCRIPTS, line({**TRANSCRIPT, "fragments": [{"participant_id": "p9", "offset_ms": 0, "duration_ms": 5,
-                                                         "text": "hi"}]}),
-         Reason.UNKNOWN_FRAGMENT_PARTICIPANT, "fragments[0].participant_id"),
-        (TASKS, line({"task_id": "t", "owner": "a@b.co", "status": "open", "padding": "x" * 5000}),
-         Reason.RECORD_TOO_LARGE, None),
+        (
+            MEETINGS,
+            line({**MEETING, "attendees": [{"email": "x@y.co", "response": "maybe"}]}),
+            Reason.INVALID_ENUM_VALUE,
+            "attendees[0].response",
+        ),
+        (
+            MEETINGS,
+            line({**MEETING, "attendees": [{"required": False}]}),
+            Reason.MISSING_REQUIRED_FIELD,
+            "attendees[0].email",
+        ),
+        (
+            TRANSCRIPTS,
+            line(
+                {**TRANSCRIPT, "fragments": [{"participant_id": "p9", "offset_ms": 0, "duration_ms": 5, "text": "hi"}]}
+            ),
+            Reason.UNKNOWN_FRAGMENT_PARTICIPANT,
+            "fragments[0].participant_id",
+        ),
+        (
+            TASKS,
+            line({"task_id": "t", "owner": "a@b.co", "status": "open", "padding": "x" * 5000}),
+            Reason.RECORD_TOO_LARGE,
+            None,
+        ),
     ],
 )
 def test_bad_input_is_rejected_with_reason_and_field(source, raw, reason, field):

@@ -1,0 +1,56 @@
+"""One measured ingest in this process: prints one JSON line with time, rows and peak memory.
+
+Run by `bench.run` in a fresh process per scale, so each JVM's peak resident memory is its own.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+from jobs import ingest
+from jobs.config import load_config
+from jobs.runtime import build_session, iso_date, setup_logging
+
+
+def peak_rss_mib(pid: int) -> float:
+    """Peak resident set size of a process (VmHWM), in MiB."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main(argv: list[str]) -> int:
+    landing, lake, as_of = argv[0], argv[1], iso_date(argv[2])
+    setup_logging("WARNING")
+    config = load_config(overrides=[f"paths.landing={landing}", f"paths.lake={lake}", *argv[3:]])
+    started = time.monotonic()
+    spark = build_session(config, "rapport-bench")
+    session_s = time.monotonic() - started
+    started = time.monotonic()
+    result = ingest.run(spark, config, as_of)
+    ingest_s = time.monotonic() - started
+    jvm_pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+    records = sum(result.bronze_rows.values()) + sum(result.quarantined_rows.values())
+    print(
+        json.dumps(
+            {
+                "files": result.files,
+                "records": records,
+                "session_s": round(session_s, 1),
+                "ingest_s": round(ingest_s, 1),
+                "records_per_s": round(records / ingest_s),
+                "driver_jvm_peak_mib": round(peak_rss_mib(jvm_pid)),
+                "driver_python_peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

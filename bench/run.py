@@ -1,0 +1,80 @@
+"""`make bench`: ingest throughput and peak driver memory at several scales.
+
+For each scale: generate the seeded landing zone (timed), then ingest it into a fresh lake in a
+fresh process, and report records/s and the driver JVM's peak resident memory. Results are printed
+as a table and kept in bench/results/ingest-<date>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from jobs.sample_data import generate
+
+ROOT = Path(__file__).resolve().parent
+AS_OF = date(2026, 3, 31)
+
+
+def bench_scale(activities: int, work: Path, quality: bool) -> dict:
+    landing, lake = work / f"{activities}" / "landing", work / f"{activities}" / "lake"
+    shutil.rmtree(work / f"{activities}", ignore_errors=True)
+    started = time.monotonic()
+    manifest = generate(landing, as_of=AS_OF, activities=activities, progress=lambda line: print("  " + line))
+    generate_s = time.monotonic() - started
+    command = [sys.executable, "-m", "bench.ingest_once", str(landing), str(lake), AS_OF.isoformat()]
+    if not quality:
+        command.append("quality.enabled=false")
+    output = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT.parent).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    landing_mib = sum(p.stat().st_size for p in landing.rglob("*") if p.is_file()) / 2**20
+    return {
+        "activities": activities,
+        "generated_records": sum(manifest.counts.values()),
+        "generate_s": round(generate_s, 1),
+        "landing_mib": round(landing_mib, 1),
+        **result,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--scales", nargs="+", type=int, default=[30_000, 300_000], help="activities per scale")
+    parser.add_argument("--work", type=Path, default=ROOT / "results" / "work", help="scratch folder")
+    parser.add_argument("--no-quality", action="store_true", help="skip the Great Expectations suites")
+    args = parser.parse_args(argv)
+    rows = []
+    for activities in args.scales:
+        print(f"scale {activities:,} activities ...", flush=True)
+        rows.append(bench_scale(activities, args.work, not args.no_quality))
+    columns = [
+        "activities",
+        "records",
+        "files",
+        "landing_mib",
+        "generate_s",
+        "ingest_s",
+        "records_per_s",
+        "driver_jvm_peak_mib",
+        "driver_python_peak_mib",
+    ]
+    print("\ningest (landing -> bronze + quarantine, Great Expectations %s)" % ("off" if args.no_quality else "on"))
+    print("  ".join(f"{c:>14}" for c in columns))
+    for row in rows:
+        print("  ".join(f"{row[c]:>14,}" if isinstance(row[c], int) else f"{row[c]:>14}" for c in columns))
+    out = ROOT / "results" / f"ingest-{date.today().isoformat()}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(rows, indent=2))
+    shutil.rmtree(args.work, ignore_errors=True)
+    print(f"\nresults: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
