@@ -34,7 +34,7 @@ from schemas.bronze import (
     STATS_COLUMNS,
 )
 from schemas.landing import SOURCES, Source
-from transforms.landing_files import JSONL, MBOX, file_format, with_parsed_records
+from transforms.landing_files import JSONL, MBOX, bronze_rows, file_format, quarantine_rows, with_parsed_records
 from transforms.raw_records import Limits
 
 log = logging.getLogger("rapport.ingest")
@@ -150,31 +150,6 @@ def count_records(spark: SparkSession, files: list[LandedFile]) -> dict[str, Fil
     return counts
 
 
-def _bronze_rows(parsed: DataFrame, source: Source, ingested_at: datetime, run_id: str) -> DataFrame:
-    landing_columns = {"ingested_at": F.lit(ingested_at), "ingest_run_id": F.lit(run_id)}
-    return parsed.filter(F.col("quarantine_reason").isNull()).select(
-        *[
-            landing_columns.get(f.name, F.col(f.name)).cast(f.dataType).alias(f.name)
-            for f in BRONZE_SCHEMAS[source.name].fields
-        ]
-    )
-
-
-def _quarantine_rows(parsed: DataFrame, source: Source, ingested_at: datetime, run_id: str) -> DataFrame:
-    return parsed.filter(F.col("quarantine_reason").isNotNull()).select(
-        F.lit(source.name).alias("source"),
-        "source_file",
-        "source_line",
-        F.col("quarantine_reason").alias("reason"),
-        F.col("quarantine_field").alias("field"),
-        F.col("quarantine_detail").alias("detail"),
-        "raw_record",
-        "file_modified_at",
-        F.lit(ingested_at).alias("ingested_at"),
-        F.lit(run_id).alias("ingest_run_id"),
-    )
-
-
 def reconcile(source: Source, files: list[LandedFile], expected: dict[str, FileCount], parsed: DataFrame) -> FileCount:
     """Check, per file, records read by the independent reader = rows the parser gave; fill in the counts."""
     is_bad = F.col("quarantine_reason").isNotNull()
@@ -267,13 +242,13 @@ def run(spark: SparkSession, config: Config, as_of: date) -> IngestResult:
             total = reconcile(source, source_files, counts, parsed)
 
             table = lake.name(BRONZE, source.name)
-            bronze_df = _bronze_rows(parsed, source, ingested_at, result.run_id)
+            bronze_df = bronze_rows(parsed, source, ingested_at, result.run_id)
             if check_quality and total.bronze:
                 validate(bronze_df, bronze_suite(source), table)
             committed = lake.replace_where(bronze_df, BRONZE, source.name, in_list("source_file", paths))
             _check_committed(table, committed, total.bronze)
 
-            bad_df = _quarantine_rows(parsed, source, ingested_at, result.run_id)
+            bad_df = quarantine_rows(parsed, source, ingested_at, result.run_id)
             quarantine_df = bad_df if quarantine_df is None else quarantine_df.unionByName(bad_df)
             result.files += len(source_files)
             result.bronze_rows[source.name] = total.bronze

@@ -114,7 +114,9 @@ def build_session(config: Config, app_name: str | None = None):
         # Python workers run the driver's interpreter (the project's virtualenv), not python3 on PATH.
         # PySpark reads PYSPARK_PYTHON when the context starts; the conf alone is not enough here.
         os.environ["PYSPARK_PYTHON"] = sys.executable
-    driver_java = f"-Duser.timezone=UTC -Dlog4j2.configurationFile={LOG4J_CONF.as_uri()}"
+    driver_java = "-Duser.timezone=UTC"
+    if LOG4J_CONF.is_file():  # not when the packages run from a zip under spark-submit
+        driver_java += f" -Dlog4j2.configurationFile={LOG4J_CONF.as_uri()}"
     conf = {
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",

@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.pandas.types import to_arrow_schema
 
-from schemas.bronze import record_schema
+from schemas.bronze import BRONZE_SCHEMAS, record_schema
 from schemas.landing import Source
 from transforms.mail import message_to_email, split_mbox
 from transforms.raw_records import BadRecord, Limits, Reason, validate_line, validate_record
@@ -174,3 +175,27 @@ def with_parsed_records(
     arrow_schema = to_arrow_schema(schema)
     parser = _file_parser(source, limits, list_addresses, batch_rows, arrow_schema)
     return files_df.select("path", "modificationTime", "content").mapInArrow(parser, schema)
+
+
+def bronze_rows(parsed_df: DataFrame, source: Source, ingested_at: datetime, run_id: str) -> DataFrame:
+    """The good records of a parsed frame as rows of the source's bronze table."""
+    stamped = {"ingested_at": F.lit(ingested_at), "ingest_run_id": F.lit(run_id)}
+    return parsed_df.filter(F.col("quarantine_reason").isNull()).select(
+        *[stamped.get(f.name, F.col(f.name)).cast(f.dataType).alias(f.name) for f in BRONZE_SCHEMAS[source.name].fields]
+    )
+
+
+def quarantine_rows(parsed_df: DataFrame, source: Source, ingested_at: datetime, run_id: str) -> DataFrame:
+    """The rejected records of a parsed frame as rows of the quarantine table."""
+    return parsed_df.filter(F.col("quarantine_reason").isNotNull()).select(
+        F.lit(source.name).alias("source"),
+        "source_file",
+        "source_line",
+        F.col("quarantine_reason").alias("reason"),
+        F.col("quarantine_field").alias("field"),
+        F.col("quarantine_detail").alias("detail"),
+        "raw_record",
+        "file_modified_at",
+        F.lit(ingested_at).alias("ingested_at"),
+        F.lit(run_id).alias("ingest_run_id"),
+    )

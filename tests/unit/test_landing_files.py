@@ -5,7 +5,7 @@ from chispa import assert_df_equality
 from pyspark.sql import types as T
 
 from schemas.landing import EMAIL_EVENTS, EMAILS, TASKS
-from transforms.landing_files import jsonl_lines, parse_file, with_parsed_records
+from transforms.landing_files import bronze_rows, jsonl_lines, parse_file, quarantine_rows, with_parsed_records
 from transforms.raw_records import Limits, Reason
 
 LIMITS = Limits.for_as_of(date(2026, 3, 31), max_record_bytes=1 << 20, future_tolerance_days=2)
@@ -55,19 +55,25 @@ def test_mbox_messages_are_numbered_by_position():
     ]
 
 
-def test_with_parsed_records_gives_one_row_per_record_with_position_and_reason(spark):
-    files_schema = T.StructType(
-        [
-            T.StructField("path", T.StringType()),
-            T.StructField("modificationTime", T.TimestampType()),
-            T.StructField("length", T.LongType()),
-            T.StructField("content", T.BinaryType()),
-        ]
-    )
-    content = EVENT + b"\n\n" + b'{"event_id": "e2", "email_id": "m1", "event_type": "Opened", "occurred_at": "x"}\n'
-    files_df = spark.createDataFrame([("file:/l/e.jsonl", MODIFIED, len(content), content)], files_schema)
+FILES_SCHEMA = T.StructType(
+    [
+        T.StructField("path", T.StringType()),
+        T.StructField("modificationTime", T.TimestampType()),
+        T.StructField("length", T.LongType()),
+        T.StructField("content", T.BinaryType()),
+    ]
+)
+BAD_EVENT = b'{"event_id": "e2", "email_id": "m1", "event_type": "Opened", "occurred_at": "x"}'
 
-    parsed_df = with_parsed_records(files_df, EMAIL_EVENTS, LIMITS).select(
+
+def parsed_events(spark):
+    content = EVENT + b"\n\n" + BAD_EVENT + b"\n"
+    files_df = spark.createDataFrame([("file:/l/e.jsonl", MODIFIED, len(content), content)], FILES_SCHEMA)
+    return with_parsed_records(files_df, EMAIL_EVENTS, LIMITS)
+
+
+def test_with_parsed_records_gives_one_row_per_record_with_position_and_reason(spark):
+    parsed_df = parsed_events(spark).select(
         "event_id", "occurred_at", "source_file", "source_line", "quarantine_reason", "quarantine_field"
     )
 
@@ -80,3 +86,50 @@ def test_with_parsed_records_gives_one_row_per_record_with_position_and_reason(s
         "quarantine_reason string, quarantine_field string",
     )
     assert_df_equality(parsed_df, expected_df, ignore_nullable=True, ignore_row_order=True)
+
+
+def test_good_rows_go_to_bronze_and_bad_rows_to_quarantine_with_their_text(spark):
+    parsed_df = parsed_events(spark)
+    run_at = datetime(2026, 4, 1, 6, 0)
+
+    bronze_df = bronze_rows(parsed_df, EMAIL_EVENTS, run_at, "run-1")
+    quarantine_df = quarantine_rows(parsed_df, EMAIL_EVENTS, run_at, "run-1")
+
+    expected_bronze_df = spark.createDataFrame(
+        [
+            (
+                "e1",
+                "m1",
+                "opened",
+                datetime(2026, 3, 2, 8, 0),
+                EVENT.decode(),
+                "jsonl",
+                "file:/l/e.jsonl",
+                1,
+                run_at,
+                "run-1",
+            )
+        ],
+        "event_id string, email_id string, event_type string, occurred_at timestamp, raw_record string, "
+        "source_format string, source_file string, source_line long, ingested_at timestamp, ingest_run_id string",
+    )
+    assert_df_equality(bronze_df.drop("file_modified_at"), expected_bronze_df, ignore_nullable=True)
+    expected_quarantine_df = spark.createDataFrame(
+        [
+            (
+                "email_events",
+                "file:/l/e.jsonl",
+                3,
+                "invalid_enum_value",
+                "event_type",
+                "file:/l/e.jsonl:3: event_type: 'Opened' is not one of "
+                "opened, link_clicked, attachment_viewed, replied",
+                BAD_EVENT.decode(),
+                run_at,
+                "run-1",
+            )
+        ],
+        "source string, source_file string, source_line long, reason string, field string, detail string, "
+        "raw_record string, ingested_at timestamp, ingest_run_id string",
+    )
+    assert_df_equality(quarantine_df.drop("file_modified_at"), expected_quarantine_df, ignore_nullable=True)
