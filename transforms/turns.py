@@ -26,8 +26,6 @@ SECONDS_PER_HOUR = 3_600
 # Any run of whitespace, Unicode spaces included (Java regex flag U).
 WHITESPACE_RUN = r"(?U)\s+"
 
-TURN_COLUMNS = ("call_id", "turn_index", "participant_id", "role", "start_ms", "end_ms", "fragments", "words", "text")
-
 
 def _role_of(participants: Column, participant_id: Column) -> Column:
     """The role of the first participant entry with this id (null when none: bronze quarantines those)."""
@@ -86,13 +84,17 @@ def merge_turns(fragments_df: DataFrame, merge_gap_ms: int = DEFAULT_MERGE_GAP_M
         F.array_join(F.transform(ordered_texts, lambda f: f["text"]), " ").alias("text"),
     )
     words = F.size(F.filter(F.split(F.col("text"), WHITESPACE_RUN), lambda w: w != ""))
-    return (
-        turns_df.withColumn("turn_index", (F.row_number().over(call_order_w) - 1).cast(T.IntegerType()))
-        .withColumn("start_ms", F.col("start_ms").cast(T.LongType()))
-        .withColumn("end_ms", F.col("end_ms").cast(T.LongType()))
-        .withColumn("fragments", F.col("fragments").cast(T.IntegerType()))
-        .withColumn("words", words.cast(T.IntegerType()))
-        .select(*TURN_COLUMNS)
+    turn_index = F.row_number().over(call_order_w) - 1
+    return turns_df.select(
+        "call_id",
+        turn_index.cast(T.IntegerType()).alias("turn_index"),
+        "participant_id",
+        "role",
+        F.col("start_ms").cast(T.LongType()),
+        F.col("end_ms").cast(T.LongType()),
+        F.col("fragments").cast(T.IntegerType()),
+        words.cast(T.IntegerType()).alias("words"),
+        "text",
     )
 
 
