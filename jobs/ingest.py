@@ -10,6 +10,7 @@ fails loudly, naming the file, if they do not.
 from __future__ import annotations
 
 import logging
+import math
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from transforms.landing_files import JSONL, MBOX, bronze_rows, file_format, quar
 from transforms.raw_records import Limits
 
 log = logging.getLogger("rapport.ingest")
+TARGET_FILE_BYTES = 256 * 2**20
 
 DESCRIPTION = """\
 Land raw files into bronze: one Delta table per source of the landing contract, bad records into
@@ -245,7 +247,12 @@ def run(spark: SparkSession, config: Config, as_of: date) -> IngestResult:
             bronze_df = bronze_rows(parsed, source, ingested_at, result.run_id)
             if check_quality and total.bronze:
                 validate(bronze_df, bronze_suite(source), table)
-            committed = lake.replace_where(bronze_df, BRONZE, source.name, in_list("source_file", paths))
+            # Parsing ran at full parallelism into the persisted frame; the write is packed into
+            # files of about TARGET_FILE_BYTES of landed input each instead of one per input split.
+            output_files = max(1, math.ceil(sum(f.size for f in source_files) / TARGET_FILE_BYTES))
+            committed = lake.replace_where(
+                bronze_df.coalesce(output_files), BRONZE, source.name, in_list("source_file", paths)
+            )
             _check_committed(table, committed, total.bronze)
 
             bad_df = quarantine_rows(parsed, source, ingested_at, result.run_id)
@@ -271,7 +278,8 @@ def run(spark: SparkSession, config: Config, as_of: date) -> IngestResult:
         if check_quality and quarantined:
             validate(quarantine_df, quarantine_suite(), table)
         condition = in_list("source_file", [f.path for f in files])
-        _check_committed(table, lake.replace_where(quarantine_df, QUARANTINE, QUARANTINE_TABLE, condition), quarantined)
+        committed = lake.replace_where(quarantine_df.coalesce(1), QUARANTINE, QUARANTINE_TABLE, condition)
+        _check_committed(table, committed, quarantined)
     finally:
         for parsed in parsed_frames:
             parsed.unpersist()

@@ -46,10 +46,7 @@ class Lake:
         name = self.name(layer, table)
         if self.spark.catalog.tableExists(name):
             return name
-        schema_name = f"{self.prefix}{layer}"
-        if schema_name not in self._known_schemas:
-            self.spark.sql(f"CREATE SCHEMA IF NOT EXISTS {schema_name}")
-            self._known_schemas.add(schema_name)
+        self._ensure_schema(layer)
         builder = (
             DeltaTable.createIfNotExists(self.spark)
             .tableName(name)
@@ -65,9 +62,27 @@ class Lake:
         builder.execute()
         return name
 
+    def _ensure_schema(self, layer: str) -> None:
+        schema_name = f"{self.prefix}{layer}"
+        if schema_name not in self._known_schemas:
+            self.spark.sql(f"CREATE SCHEMA IF NOT EXISTS {schema_name}")
+            self._known_schemas.add(schema_name)
+
     def replace_where(self, df: DataFrame, layer: str, table: str, condition: str) -> int:
         """Replace exactly the rows matching `condition` with `df`; return the rows written."""
         (df.write.format("delta").mode("overwrite").option("replaceWhere", condition).save(self.path(layer, table)))
+        return self.last_write_rows(layer, table)
+
+    def overwrite(self, df: DataFrame, layer: str, table: str) -> int:
+        """Replace the whole table (created and registered on first write); return the rows written."""
+        self._ensure_schema(layer)
+        (
+            df.write.format("delta")
+            .mode("overwrite")
+            .option("overwriteSchema", "true")
+            .option("path", self.path(layer, table))
+            .saveAsTable(self.name(layer, table))
+        )
         return self.last_write_rows(layer, table)
 
     def append(self, df: DataFrame, layer: str, table: str) -> int:

@@ -1,6 +1,7 @@
 """The whole pipeline in order, with one set of options: what `make run` and a scheduler call.
 
-Layers so far: ingest (landing -> bronze + quarantine). Later layers join the same list.
+Layers so far: ingest (landing -> bronze + quarantine), conform (bronze -> silver). Later layers
+join the same list.
 """
 
 from __future__ import annotations
@@ -8,16 +9,18 @@ from __future__ import annotations
 import logging
 import sys
 
-from jobs import generate_sample_data, ingest
-from jobs.lake import BRONZE, OPS, QUARANTINE, Lake
+from jobs import conform, generate_sample_data, ingest
+from jobs.lake import BRONZE, OPS, QUARANTINE, SILVER, Lake
 from jobs.runtime import build_session, job_parser, parse_job_args, run_job
 from schemas.bronze import LEDGER_TABLE, QUARANTINE_TABLE
 from schemas.landing import SOURCES
+from schemas.silver import SILVER_TABLES
 
 log = logging.getLogger("rapport.pipeline")
 
 DESCRIPTION = """\
-Run every layer of Rapport in order for one as-of day: ingest (landing -> bronze + quarantine).
+Run every layer of Rapport in order for one as-of day: ingest (landing -> bronze + quarantine),
+then conform (bronze -> silver).
 
 examples:
   python -m jobs.pipeline --sample-if-empty          # what `make run` does
@@ -28,6 +31,7 @@ examples:
 def summary(lake: Lake, written: dict[str, int]) -> str:
     """A table of every table the pipeline keeps: rows written by this run and rows in all."""
     tables = [(BRONZE, s.name) for s in SOURCES] + [(QUARANTINE, QUARANTINE_TABLE), (OPS, LEDGER_TABLE)]
+    tables += [(SILVER, t) for t in SILVER_TABLES]
     lines = [f"{'table':<34} {'written now':>12} {'rows':>12}"]
     for layer, table in tables:
         name = lake.name(layer, table)
@@ -54,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         written = {lake.name(BRONZE, s): n for s, n in result.bronze_rows.items()}
         written[lake.name(QUARANTINE, QUARANTINE_TABLE)] = sum(result.quarantined_rows.values())
         written[lake.name(OPS, LEDGER_TABLE)] = result.files
+        conformed = conform.run(spark, config)
+        written.update({lake.name(SILVER, t): n for t, n in conformed.rows.items()})
         print(f"\nRapport pipeline, as of {args.as_of}: lake {lake.root}\n", file=sys.stdout)
         print(summary(lake, written), file=sys.stdout)
         return 0

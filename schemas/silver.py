@@ -12,6 +12,19 @@ ACTIVITY_TYPES = ("email", "meeting", "call", "task")
 SIDES = ("team", "customer")
 PARTICIPANT_ROLES = ("from", "to", "cc", "bcc", "organizer", "attendee", "caller", "callee", "owner")
 LINK_REASONS = ("regarding", "participant", "domain")
+SILVER_TABLES = (
+    "users",
+    "accounts",
+    "contacts",
+    "leads",
+    "opportunities",
+    "activities",
+    "activity_participants",
+    "record_links",
+    "email_threads",
+    "email_responses",
+    "call_turns",
+)
 
 # One row per email thread turn-taking event (kpis.md section 4): a request (a maximal run of
 # consecutive counting emails from one side inside a thread) and its response, if any.

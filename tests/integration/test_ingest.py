@@ -4,58 +4,23 @@ from __future__ import annotations
 
 import collections
 import shutil
-from datetime import date
 from pathlib import Path
 
 import pytest
-from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
 from jobs import ingest
-from jobs.lake import BRONZE, OPS, QUARANTINE, Lake
-from jobs.sample_data import generate
+from jobs.lake import BRONZE, OPS, QUARANTINE
 from schemas.bronze import LEDGER_TABLE, QUARANTINE_TABLE
 from schemas.landing import SOURCES, SOURCES_BY_NAME
+from tests.integration.conftest import AS_OF, table_versions
 
 pytestmark = pytest.mark.integration
-
-AS_OF = date(2026, 3, 31)
-
-
-def table_versions(lake: Lake) -> dict[str, int]:
-    tables = [(BRONZE, s.name) for s in SOURCES] + [(QUARANTINE, QUARANTINE_TABLE), (OPS, LEDGER_TABLE)]
-    return {
-        f"{layer}.{table}": DeltaTable.forPath(lake.spark, lake.path(layer, table)).history(1).collect()[0]["version"]
-        for layer, table in tables
-    }
 
 
 def source_of(relative_path: str) -> str:
     folder = str(Path(relative_path).parent)
     return next(s.name for s in SOURCES if s.folder == folder)
-
-
-@pytest.fixture(scope="module")
-def landed(spark, tmp_path_factory):
-    """One ingest of a tiny generated landing zone with one bad record of every kind, then a second run."""
-    from jobs.config import load_config
-    from tests.conftest import TEST_SPARK_CONF
-
-    root = tmp_path_factory.mktemp("ingest")
-    config = load_config(
-        overrides=[
-            f"paths.landing={root / 'landing'}",
-            f"paths.lake={root / 'lake'}",
-            "catalog.schema_prefix=ingest_",
-            *TEST_SPARK_CONF,
-        ]
-    )
-    manifest = generate(root / "landing", as_of=AS_OF, seed=11, bad_lines=True)
-    first = ingest.run(spark, config, AS_OF)
-    lake = Lake(spark, config)
-    versions = table_versions(lake)
-    second = ingest.run(spark, config, AS_OF)
-    return manifest, config, lake, first, second, versions, root
 
 
 def test_every_good_record_is_in_bronze(landed):

@@ -1,0 +1,49 @@
+"""One generated landing zone, ingested once, shared by the integration tests of every layer."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from delta.tables import DeltaTable
+
+from jobs import ingest
+from jobs.config import load_config
+from jobs.lake import BRONZE, OPS, QUARANTINE, Lake
+from jobs.sample_data import generate
+from schemas.bronze import LEDGER_TABLE, QUARANTINE_TABLE
+from schemas.landing import SOURCES
+from tests.conftest import TEST_SPARK_CONF
+
+AS_OF = date(2026, 3, 31)
+
+
+def table_versions(lake: Lake) -> dict[str, int]:
+    tables = [(BRONZE, s.name) for s in SOURCES] + [(QUARANTINE, QUARANTINE_TABLE), (OPS, LEDGER_TABLE)]
+    return {
+        f"{layer}.{table}": DeltaTable.forPath(lake.spark, lake.path(layer, table)).history(1).collect()[0]["version"]
+        for layer, table in tables
+    }
+
+
+@pytest.fixture(scope="session")
+def landed(spark, tmp_path_factory):
+    """A tiny landing zone with one bad record of every kind, ingested, then ingested again.
+
+    Returns (manifest, config, lake, first run, second run, table versions after the first, root).
+    """
+    root = tmp_path_factory.mktemp("lake")
+    config = load_config(
+        overrides=[
+            f"paths.landing={root / 'landing'}",
+            f"paths.lake={root / 'lake'}",
+            "catalog.schema_prefix=it_",
+            *TEST_SPARK_CONF,
+        ]
+    )
+    manifest = generate(root / "landing", as_of=AS_OF, seed=11, bad_lines=True)
+    first = ingest.run(spark, config, AS_OF)
+    lake = Lake(spark, config)
+    versions = table_versions(lake)
+    second = ingest.run(spark, config, AS_OF)
+    return manifest, config, lake, first, second, versions, root
