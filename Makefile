@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 JARS := .jars
 ARGS ?=
 PYTEST_ARGS ?=
-BENCH_SCALES ?= 30000 300000
+BENCH_SCALES ?= 100000 1000000
 
 .PHONY: help setup run test unit lint sql bench check-real-data sample clean dist
 
@@ -58,7 +58,7 @@ sql: setup ## a Spark SQL shell on the lake's catalog
 sample: setup ## (re)generate the sample landing zone: ARGS="--scale small --bad-lines"
 	$(PY) -m jobs.generate_sample_data $(ARGS)
 
-bench: setup ## ingest throughput and peak driver memory at two scales (BENCH_SCALES)
+bench: setup ## ingest + conform throughput and peak driver memory at two scales (BENCH_SCALES)
 	$(PY) -m bench.run --scales $(BENCH_SCALES) $(ARGS)
 
 check-real-data: setup ## ingest ../shared/data/usrp-users-mail through the .eml path (skips without it)

@@ -1,4 +1,4 @@
-"""One measured ingest in this process: prints one JSON line with time, rows and peak memory.
+"""One measured ingest, then conform, in this process: prints one JSON line with times, rows and peak memory.
 
 Run by `bench.run` in a fresh process per scale, so each JVM's peak resident memory is its own.
 """
@@ -10,7 +10,7 @@ import resource
 import sys
 import time
 
-from jobs import ingest
+from jobs import conform, ingest
 from jobs.config import load_config
 from jobs.runtime import build_session, iso_date, setup_logging
 
@@ -34,6 +34,10 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     result = ingest.run(spark, config, as_of)
     ingest_s = time.monotonic() - started
+    started = time.monotonic()
+    conformed = conform.run(spark, config)
+    conform_s = time.monotonic() - started
+    activities = conformed.rows.get("activities", 0)
     jvm_pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
     records = sum(result.bronze_rows.values()) + sum(result.quarantined_rows.values())
     print(
@@ -44,6 +48,9 @@ def main(argv: list[str]) -> int:
                 "session_s": round(session_s, 1),
                 "ingest_s": round(ingest_s, 1),
                 "records_per_s": round(records / ingest_s),
+                "conform_s": round(conform_s, 1),
+                "silver_activities": activities,
+                "activities_per_s": round(activities / conform_s),
                 "driver_jvm_peak_mib": round(peak_rss_mib(jvm_pid)),
                 "driver_python_peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             }

@@ -1,8 +1,8 @@
-"""`make bench`: ingest throughput and peak driver memory at several scales.
+"""`make bench`: ingest and conform throughput and peak driver memory at several scales.
 
-For each scale: generate the seeded landing zone (timed), then ingest it into a fresh lake in a
-fresh process, and report records/s and the driver JVM's peak resident memory. Results are printed
-as a table and kept in bench/results/ingest-<date>.json.
+For each scale: generate the seeded landing zone (timed), then ingest it into a fresh lake and
+conform it to silver, in a fresh process, and report records/s, activities/s and the driver JVM's
+peak resident memory. Results are printed as a table and kept in bench/results/bench-<date>.json.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def bench_scale(activities: int, work: Path, quality: bool) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument("--scales", nargs="+", type=int, default=[30_000, 300_000], help="activities per scale")
+    parser.add_argument("--scales", nargs="+", type=int, default=[100_000, 1_000_000], help="activities per scale")
     parser.add_argument("--work", type=Path, default=ROOT / "results" / "work", help="scratch folder")
     parser.add_argument("--no-quality", action="store_true", help="skip the Great Expectations suites")
     args = parser.parse_args(argv)
@@ -64,15 +64,18 @@ def main(argv: list[str] | None = None) -> int:
         "driver_jvm_peak_mib",
         "driver_python_peak_mib",
     ]
-    print("\ningest (landing -> bronze + quarantine, Great Expectations %s)" % ("off" if args.no_quality else "on"))
+    quality = "off" if args.no_quality else "on"
+    print(f"\ningest (landing -> bronze + quarantine) and conform (bronze -> silver), Great Expectations {quality}")
     print("  ".join(f"{c:>14}" for c in columns))
     for row in rows:
         print("  ".join(f"{row[c]:>14,}" if isinstance(row[c], int) else f"{row[c]:>14}" for c in columns))
-    out = ROOT / "results" / f"ingest-{date.today().isoformat()}.json"
+    out = ROOT / "results" / f"bench-{date.today().isoformat()}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rows, indent=2))
     shutil.rmtree(args.work, ignore_errors=True)
     print(f"\nresults: {out}")
+    print("records_per_s: landed records (all sources) per second of ingest; activities_per_s: silver activities")
+    print("per second of conform; peak memory: VmHWM of the driver JVM and the driver's Python process")
     return 0
 
 
