@@ -102,7 +102,10 @@ def _last_state(lake: Lake) -> dict[str, int]:
 
 
 def converge_thread_labels(edges_df: DataFrame) -> DataFrame:
-    """Connected components of the thread graph: propagate labels until a round changes none."""
+    """Connected components of the thread graph: propagate labels until a round changes none.
+    Edges and each round's labels are checkpointed: every round reads them twice, and without it
+    each round would recompute the whole lineage before it."""
+    edges_df = edges_df.localCheckpoint()
     labels_df = initial_labels(edges_df).localCheckpoint()
     for round_number in range(1, MAX_THREAD_ROUNDS + 1):
         next_df = propagate_labels(labels_df, edges_df).localCheckpoint()
@@ -122,10 +125,11 @@ def build_silver(spark: SparkSession, lake: Lake, config: Config, salt: str) -> 
     contacts = conform_contacts(bronze["crm_contacts"])
     leads = conform_leads(bronze["crm_leads"])
     opportunities = conform_opportunities(bronze["crm_opportunities"])
-    emails = filter_latest_version(bronze["emails"], "email_id")
-    meetings = filter_latest_version(bronze["meetings"], "meeting_id")
-    calls = filter_latest_version(bronze["calls"], "call_id")
-    tasks = filter_latest_version(bronze["tasks"], "task_id")
+    # Each deduplicated activity frame feeds several silver tables: computed once.
+    emails = filter_latest_version(bronze["emails"], "email_id").localCheckpoint()
+    meetings = filter_latest_version(bronze["meetings"], "meeting_id").localCheckpoint()
+    calls = filter_latest_version(bronze["calls"], "call_id").localCheckpoint()
+    tasks = filter_latest_version(bronze["tasks"], "task_id").localCheckpoint()
     transcripts = filter_latest_version(bronze["transcripts"], "call_id")
 
     activities = conform_activities(emails, meetings, calls, tasks, users, internal_domains).localCheckpoint()

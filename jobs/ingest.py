@@ -35,7 +35,7 @@ from schemas.bronze import (
     STATS_COLUMNS,
 )
 from schemas.landing import SOURCES, Source
-from transforms.landing_files import JSONL, MBOX, bronze_rows, file_format, quarantine_rows, with_parsed_records
+from transforms.landing_files import EML, JSONL, MBOX, bronze_rows, file_format, quarantine_rows, with_parsed_records
 from transforms.raw_records import Limits
 
 log = logging.getLogger("rapport.ingest")
@@ -123,8 +123,10 @@ def new_files(lake: Lake, landed: list[LandedFile]) -> list[LandedFile]:
 
 def count_records(spark: SparkSession, files: list[LandedFile]) -> dict[str, FileCount]:
     """Records per file by an independent reader: Spark's line reader for JSON Lines (non-blank
-    lines) and mbox ("From " lines); one per .eml and per file of a type no folder takes."""
-    counts = {f.path: FileCount(records=1) for f in files}
+    lines) and mbox ("From " lines); one per .eml. Rows the parser gives a whole file (line 0: a
+    file of a type its folder does not take, an unreadable file, an mbox preamble) are added by
+    `reconcile`."""
+    counts = {f.path: FileCount(records=1 if file_format(f.path) == EML else 0) for f in files}
     text_files = [f.path for f in files if file_format(f.path) in (JSONL, MBOX)]
     if not text_files:
         return counts
@@ -158,15 +160,19 @@ def reconcile(source: Source, files: list[LandedFile], expected: dict[str, FileC
     per_file = {
         r["source_file"]: r
         for r in parsed.groupBy("source_file")
-        .agg(F.count_if(~is_bad).alias("good"), F.count_if(is_bad).alias("bad"))
+        .agg(
+            F.count_if(~is_bad).alias("good"),
+            F.count_if(is_bad).alias("bad"),
+            F.count_if(F.col("source_line") == 0).alias("whole_file"),
+        )
         .collect()
     }
     total = FileCount()
     for file in files:
         count, row = expected[file.path], per_file.get(file.path)
         count.bronze, count.quarantined = (row["good"], row["bad"]) if row else (0, 0)
-        whole_file_rejected = count.records == 0 and (count.bronze, count.quarantined) == (0, 1)
-        if count.records != count.bronze + count.quarantined and not whole_file_rejected:
+        count.records += row["whole_file"] if row else 0
+        if count.records != count.bronze + count.quarantined:
             raise JobError(
                 f"{file.path}: {count.records} records read, but the parser gave {count.bronze} good and "
                 f"{count.quarantined} bad rows; nothing was written for {source.name}"

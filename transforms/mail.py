@@ -30,19 +30,20 @@ def split_mbox(content: bytes) -> Iterator[tuple[int, bytes]]:
     """(position, message bytes) of each message of an mboxrd file, positions from 1.
 
     A line starting with "From " opens a message; in bodies, mboxrd quotes such lines as
-    ">From ", ">>From " ... and one level of quoting is removed here.
+    ">From ", ">>From " ... and one level of quoting is removed here. Non-blank content before the
+    first "From " line is no message, but it is not dropped either: it comes out as position 0.
     """
     position = 0
     lines: list[bytes] = []
     for line in content.splitlines(keepends=True):
         if line.startswith(MBOX_SEPARATOR):
-            if position:
+            if position or b"".join(lines).strip():
                 yield position, b"".join(lines)
             position += 1
             lines = []
-        elif position:
-            lines.append(line[1:] if re.match(rb"^>+From ", line) else line)
-    if position:
+        else:
+            lines.append(line[1:] if position and re.match(rb"^>+From ", line) else line)
+    if position or b"".join(lines).strip():
         yield position, b"".join(lines)
 
 

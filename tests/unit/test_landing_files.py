@@ -133,3 +133,15 @@ def test_good_rows_go_to_bronze_and_bad_rows_to_quarantine_with_their_text(spark
         "raw_record string, ingested_at timestamp, ingest_run_id string",
     )
     assert_df_equality(quarantine_df.drop("file_modified_at"), expected_quarantine_df, ignore_nullable=True)
+
+
+def test_an_mbox_preamble_is_quarantined_as_line_0_not_dropped():
+    mbox = b"exported by some tool\nFrom a@x Tue Jan  3 13:25:42 2023\nMessage-ID: <1@x>\nFrom: a@b.co\nTo: c@d.co\n"
+    mbox += b"Date: Tue, 3 Jan 2023 13:25:42 +0000\n\nhi\n"
+
+    outcomes = list(parse_file(EMAILS, "f/archive.mbox", mbox, LIMITS))
+
+    assert [(o.line, o.problem and o.problem.reason) for o in outcomes] == [
+        (0, Reason.MISSING_REQUIRED_FIELD),
+        (1, None),
+    ]

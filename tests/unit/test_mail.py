@@ -139,3 +139,11 @@ def test_split_mbox_cuts_messages_and_unquotes_from_lines():
     assert [position for position, _ in messages] == [1, 2]
     assert messages[0][1] == b"Message-ID: <1@x>\n\nbody one\nFrom the start\n>From deeper\n"
     assert messages[1][1] == b"Message-ID: <2@x>\n\nbody two\n"
+
+
+def test_split_mbox_keeps_content_before_the_first_separator_as_position_0():
+    mbox = b"stray text\nFrom a@x Tue Jan  3 13:25:42 2023\nMessage-ID: <1@x>\n\nbody\n"
+
+    assert list(split_mbox(mbox)) == [(0, b"stray text\n"), (1, b"Message-ID: <1@x>\n\nbody\n")]
+    # Blank lines before the first separator are no content.
+    assert [p for p, _ in split_mbox(b"\n\nFrom a@x\nSubject: s\n\nb\n")] == [1]
