@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 JARS := .jars
 ARGS ?=
 PYTEST_ARGS ?=
-BENCH_SCALES ?= 100000 1000000
+BENCH_SCALES ?= 30000 300000
 
 .PHONY: help setup run test unit lint sql bench check-real-data sample clean dist
 

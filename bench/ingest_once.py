@@ -26,7 +26,7 @@ def peak_rss_mib(pid: int) -> float:
 
 def main(argv: list[str]) -> int:
     landing, lake, as_of = argv[0], argv[1], iso_date(argv[2])
-    setup_logging("WARNING")
+    setup_logging("INFO")  # to the log file bench.run keeps beside the results
     config = load_config(overrides=[f"paths.landing={landing}", f"paths.lake={lake}", *argv[3:]])
     started = time.monotonic()
     spark = build_session(config, "rapport-bench")

@@ -31,8 +31,15 @@ def bench_scale(activities: int, work: Path, quality: bool) -> dict:
     command = [sys.executable, "-m", "bench.ingest_once", str(landing), str(lake), AS_OF.isoformat()]
     if not quality:
         command.append("quality.enabled=false")
-    output = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT.parent).stdout
-    result = json.loads(output.strip().splitlines()[-1])
+    log_path = ROOT / "results" / f"bench-{activities}.log"
+    with open(log_path, "w", encoding="utf-8") as log_file:
+        run = subprocess.run(command, stdout=subprocess.PIPE, stderr=log_file, text=True, cwd=ROOT.parent)
+    if run.returncode != 0:
+        tail = log_path.read_text(encoding="utf-8").splitlines()[-40:]
+        raise SystemExit(
+            f"scale {activities:,} failed (exit {run.returncode}); last lines of {log_path}:\n" + "\n".join(tail)
+        )
+    result = json.loads(run.stdout.strip().splitlines()[-1])
     landing_mib = sum(p.stat().st_size for p in landing.rglob("*") if p.is_file()) / 2**20
     return {
         "activities": activities,
@@ -45,14 +52,16 @@ def bench_scale(activities: int, work: Path, quality: bool) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument("--scales", nargs="+", type=int, default=[100_000, 1_000_000], help="activities per scale")
+    parser.add_argument("--scales", nargs="+", type=int, default=[30_000, 300_000], help="activities per scale")
     parser.add_argument("--work", type=Path, default=ROOT / "results" / "work", help="scratch folder")
     parser.add_argument("--no-quality", action="store_true", help="skip the Great Expectations suites")
     args = parser.parse_args(argv)
     rows = []
+    (ROOT / "results").mkdir(parents=True, exist_ok=True)
     for activities in args.scales:
         print(f"scale {activities:,} activities ...", flush=True)
         rows.append(bench_scale(activities, args.work, not args.no_quality))
+        print("  " + json.dumps(rows[-1]), flush=True)
     columns = [
         "activities",
         "records",

@@ -2,9 +2,13 @@
 
 Silver tables (grain in `transforms/`): users, accounts, contacts, leads, opportunities (latest
 version of each id), activities, activity_participants, record_links, email_threads,
-email_responses, call_turns. This version rebuilds silver from bronze whenever bronze changed
-since the last conform (its bronze table versions are kept in `ops.conform_state`), and does
-nothing otherwise; `--full-refresh` rebuilds regardless.
+email_responses, call_turns.
+
+Incremental by default: the bronze table versions a conform has read are kept in
+`ops.conform_state`; the next run reads only what bronze received since (Delta change data feed),
+conforms those activities and transcripts alone and merges them by key, then recomputes threads and
+responses from silver. A change to any CRM table rebuilds silver (every link and resolution depends
+on the CRM), as does `--full-refresh`; both paths give the same tables. Nothing new: nothing done.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -25,7 +28,8 @@ from jobs.config import Config, ConfigError
 from jobs.lake import BRONZE, OPS, SILVER, Lake
 from jobs.runtime import JobError, build_session, job_parser, parse_job_args, run_job
 from schemas.landing import SOURCES
-from transforms.conform_activities import conform_activities, explode_participants
+from schemas.silver import SILVER_TABLES
+from transforms.conform_activities import activity_key, conform_activities, explode_participants
 from transforms.conform_crm import (
     conform_accounts,
     conform_contacts,
@@ -33,7 +37,7 @@ from transforms.conform_crm import (
     conform_opportunities,
     conform_users,
 )
-from transforms.record_links import filter_tracked_activities, link_records
+from transforms.record_links import link_records, with_tracked_flag
 from transforms.threads import (
     email_responses,
     email_threads,
@@ -56,6 +60,10 @@ STATE_SCHEMA = T.StructType(
     ]
 )
 MAX_THREAD_ROUNDS = 64
+CRM_SOURCES = ("crm_users", "crm_accounts", "crm_contacts", "crm_leads", "crm_opportunities")
+CRM_TABLES = ("users", "accounts", "contacts", "leads", "opportunities")
+ACTIVITY_SOURCES = {"emails": "email_id", "meetings": "meeting_id", "calls": "call_id", "tasks": "task_id"}
+ACTIVITY_KINDS = {"emails": "email", "meetings": "meeting", "calls": "call", "tasks": "task"}
 
 DESCRIPTION = """\
 Conform bronze into silver: latest CRM records, activities in UTC with who initiated them,
@@ -89,10 +97,7 @@ def pseudonym_salt(config: Config) -> str:
 
 
 def bronze_versions(lake: Lake) -> dict[str, int]:
-    return {
-        s.name: DeltaTable.forPath(lake.spark, lake.path(BRONZE, s.name)).history(1).collect()[0]["version"]
-        for s in SOURCES
-    }
+    return {s.name: lake.version(BRONZE, s.name) for s in SOURCES}
 
 
 def _last_state(lake: Lake) -> dict[str, int]:
@@ -116,47 +121,74 @@ def converge_thread_labels(edges_df: DataFrame) -> DataFrame:
     raise JobError(f"email threads did not converge in {MAX_THREAD_ROUNDS} rounds")
 
 
-def build_silver(spark: SparkSession, lake: Lake, config: Config, salt: str) -> dict[str, DataFrame]:
-    """Every silver table as a DataFrame, from the current bronze tables."""
-    bronze = {s.name: lake.read(BRONZE, s.name) for s in SOURCES}
-    internal_domains = [str(d).lower() for d in config.get("org.internal_domains", []) or []]
-    users = conform_users(bronze["crm_users"])
-    accounts = conform_accounts(bronze["crm_accounts"])
-    contacts = conform_contacts(bronze["crm_contacts"])
-    leads = conform_leads(bronze["crm_leads"])
-    opportunities = conform_opportunities(bronze["crm_opportunities"])
-    # Each deduplicated activity frame feeds several silver tables: computed once.
-    emails = filter_latest_version(bronze["emails"], "email_id").localCheckpoint()
-    meetings = filter_latest_version(bronze["meetings"], "meeting_id").localCheckpoint()
-    calls = filter_latest_version(bronze["calls"], "call_id").localCheckpoint()
-    tasks = filter_latest_version(bronze["tasks"], "task_id").localCheckpoint()
-    transcripts = filter_latest_version(bronze["transcripts"], "call_id")
+def crm_tables(bronze: dict[str, DataFrame]) -> dict[str, DataFrame]:
+    return {
+        "users": conform_users(bronze["crm_users"]),
+        "accounts": conform_accounts(bronze["crm_accounts"]),
+        "contacts": conform_contacts(bronze["crm_contacts"]),
+        "leads": conform_leads(bronze["crm_leads"]),
+        "opportunities": conform_opportunities(bronze["crm_opportunities"]),
+    }
 
-    activities = conform_activities(emails, meetings, calls, tasks, users, internal_domains).localCheckpoint()
+
+def activity_tables(
+    activity_bronze: dict[str, DataFrame], crm: dict[str, DataFrame], config: Config, salt: str
+) -> dict[str, DataFrame]:
+    """Activities, participants and record links of the given bronze activity rows. Each row of
+    these tables depends only on its own activity's versions and on the CRM, so any subset of
+    activities can be conformed alone and merged."""
+    # Each deduplicated activity frame feeds several silver tables: computed once.
+    latest = {
+        source: filter_latest_version(df, ACTIVITY_SOURCES[source]).localCheckpoint()
+        for source, df in activity_bronze.items()
+    }
+    emails, meetings, calls, tasks = (latest[s] for s in ("emails", "meetings", "calls", "tasks"))
+    internal_domains = [str(d).lower() for d in config.get("org.internal_domains", []) or []]
     participants = explode_participants(
-        emails, meetings, calls, tasks, users, contacts, leads, accounts, internal_domains, salt
+        emails,
+        meetings,
+        calls,
+        tasks,
+        crm["users"],
+        crm["contacts"],
+        crm["leads"],
+        crm["accounts"],
+        internal_domains,
+        salt,
+    ).localCheckpoint()
+    activities = with_tracked_flag(
+        conform_activities(emails, meetings, calls, tasks, crm["users"], internal_domains), participants
     ).localCheckpoint()
     links = link_records(
         activities,
         participants,
-        accounts,
-        contacts,
-        leads,
-        opportunities,
+        crm["accounts"],
+        crm["contacts"],
+        crm["leads"],
+        crm["opportunities"],
         link_by_domain=bool(config.get("kpi.link_by_domain", True)),
         meetings_need_regarding=bool(config.get("kpi.meetings_need_regarding_for_opportunity", True)),
     )
+    return {
+        "activities": activities,
+        "activity_participants": participants,
+        "record_links": with_known_record_flag(links, crm),
+    }
+
+
+def with_known_record_flag(links_df: DataFrame, crm: dict[str, DataFrame]) -> DataFrame:
     known = None
-    for record_type, df, key in (
-        ("account", accounts, "account_id"),
-        ("contact", contacts, "contact_id"),
-        ("lead", leads, "lead_id"),
-        ("opportunity", opportunities, "opportunity_id"),
+    for record_type, table, key in (
+        ("account", "accounts", "account_id"),
+        ("contact", "contacts", "contact_id"),
+        ("lead", "leads", "lead_id"),
+        ("opportunity", "opportunities", "opportunity_id"),
     ):
-        ids = df.select(F.lit(record_type).alias("record_type"), F.col(key).alias("record_id"))
+        ids = crm[table].select(F.lit(record_type).alias("record_type"), F.col(key).alias("record_id"))
         known = ids if known is None else known.unionByName(ids)
-    known = known.withColumn("is_known_record", F.lit(True))
-    links = links.join(known, on=["record_type", "record_id"], how="left").select(
+    return links_df.join(
+        known.withColumn("is_known_record", F.lit(True)), on=["record_type", "record_id"], how="left"
+    ).select(
         "activity_key",
         "activity_type",
         "record_type",
@@ -165,60 +197,131 @@ def build_silver(spark: SparkSession, lake: Lake, config: Config, salt: str) -> 
         F.coalesce("is_known_record", F.lit(False)).alias("is_known_record"),
     )
 
-    threads = email_threads(emails, converge_thread_labels(thread_edges(emails)))
-    tracked_emails = filter_tracked_activities(activities, participants).filter(F.col("activity_type") == "email")
-    sequence = (
-        threads.join(
-            activities.select(F.col("activity_id").alias("email_id"), "activity_type", "activity_at"),
-            on="email_id",
-            how="inner",
+
+def thread_tables(activities_df: DataFrame, config: Config) -> dict[str, DataFrame]:
+    """Email threads and requests/responses, from every email of silver activities."""
+    emails = (
+        activities_df.filter(F.col("activity_type") == "email")
+        .select(
+            F.col("activity_id").alias("email_id"),
+            "in_reply_to",
+            "references",
+            "thread_id",
+            F.col("activity_at").alias("sent_at"),
+            # Emails left out of everything stay in their thread but outside the sequence.
+            F.when(F.col("is_tracked"), F.col("initiated_by")).alias("side"),
         )
-        .filter(F.col("activity_type") == "email")
-        .join(
-            tracked_emails.select(F.col("activity_id").alias("email_id"), F.col("initiated_by").alias("side")),
-            on="email_id",
-            how="left",
-        )
-        .select("email_id", "thread_key", F.col("activity_at").alias("sent_at"), "side")
+        .localCheckpoint()
     )
-    responses = email_responses(sequence, int(config.get("kpi.response_window_days", 30)))
-    turns = merge_turns(explode_fragments(transcripts))
+    threads = email_threads(emails, converge_thread_labels(thread_edges(emails)))
+    sequence = threads.join(emails.select("email_id", "sent_at", "side"), on="email_id", how="inner")
     return {
-        "users": users,
-        "accounts": accounts,
-        "contacts": contacts,
-        "leads": leads,
-        "opportunities": opportunities,
-        "activities": activities,
-        "activity_participants": participants,
-        "record_links": links,
         "email_threads": threads,
-        "email_responses": responses,
-        "call_turns": turns,
+        "email_responses": email_responses(sequence, int(config.get("kpi.response_window_days", 30))),
     }
 
 
-def run(spark: SparkSession, config: Config, full_refresh: bool = False) -> ConformResult:
+def turn_table(transcripts_bronze: DataFrame) -> DataFrame:
+    return merge_turns(explode_fragments(filter_latest_version(transcripts_bronze, "call_id")))
+
+
+def _publish(lake: Lake, config: Config, table: str, df: DataFrame, write) -> int:
+    """Validate one silver frame, then write it with `write(df)`; return the rows written."""
+    started = time.monotonic()
+    df = df.localCheckpoint()  # computed once for the suite and the write
+    name = lake.name(SILVER, table)
+    if config.get("quality.enabled", True):
+        validate(df, silver_suite(table), name)
+    rows = write(df)
+    log.info("%s: %d rows written (%.1f s)", name, rows, time.monotonic() - started)
+    return rows
+
+
+def full_refresh(lake: Lake, config: Config, salt: str) -> dict[str, int]:
+    bronze = {s.name: lake.read(BRONZE, s.name) for s in SOURCES}
+    crm = {table: df.localCheckpoint() for table, df in crm_tables(bronze).items()}
+    tables = {**crm, **activity_tables({s: bronze[s] for s in ACTIVITY_SOURCES}, crm, config, salt)}
+    tables.update(thread_tables(tables["activities"], config))
+    tables["call_turns"] = turn_table(bronze["transcripts"])
+    return {
+        table: _publish(lake, config, table, df, lambda d, t=table: lake.overwrite(d, SILVER, t))
+        for table, df in tables.items()
+    }
+
+
+def _new_ids(lake: Lake, source: str, since_version: int, key: str) -> DataFrame:
+    """Ids of the rows a bronze table received after `since_version`, from its change feed."""
+    return (
+        lake.spark.read.format("delta")
+        .option("readChangeFeed", "true")
+        .option("startingVersion", since_version + 1)
+        .load(lake.path(BRONZE, source))
+        .filter(F.col("_change_type") == "insert")
+        .select(key)
+        .distinct()
+    )
+
+
+def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: dict[str, int]) -> dict[str, int]:
+    """Conform only the activities and transcripts bronze received since the last conform, merge
+    them by key, then recompute threads and responses from silver."""
+    crm = {table: lake.read(SILVER, table) for table in CRM_TABLES}
+    written: dict[str, int] = {}
+    changed_activities = [s for s in ACTIVITY_SOURCES if s in changed]
+    if changed_activities:
+        subsets, keys = {}, None
+        for source, key in ACTIVITY_SOURCES.items():
+            bronze = lake.read(BRONZE, source)
+            if source not in changed_activities:
+                subsets[source] = bronze.limit(0)
+                continue
+            ids = _new_ids(lake, source, last[source], key).localCheckpoint()
+            subsets[source] = bronze.join(ids, on=key, how="left_semi")
+            new_keys = ids.select(activity_key(ACTIVITY_KINDS[source], key).alias("activity_key"))
+            keys = new_keys if keys is None else keys.unionByName(new_keys)
+        keys = keys.distinct().localCheckpoint()
+        for table, df in activity_tables(subsets, crm, config, salt).items():
+            written[table] = _publish(
+                lake, config, table, df, lambda d, t=table: lake.replace_keys(d, SILVER, t, keys, "activity_key")
+            )
+        for table, df in thread_tables(lake.read(SILVER, "activities"), config).items():
+            written[table] = _publish(lake, config, table, df, lambda d, t=table: lake.overwrite(d, SILVER, t))
+    if "transcripts" in changed:
+        calls = _new_ids(lake, "transcripts", last["transcripts"], "call_id").localCheckpoint()
+        transcripts = lake.read(BRONZE, "transcripts").join(calls, on="call_id", how="left_semi")
+        written["call_turns"] = _publish(
+            lake,
+            config,
+            "call_turns",
+            turn_table(transcripts),
+            lambda d: lake.replace_keys(d, SILVER, "call_turns", calls, "call_id"),
+        )
+    return written
+
+
+def run(spark: SparkSession, config: Config, full: bool = False) -> ConformResult:
+    """Conform what bronze received since the last conform (all of it the first time, or with
+    `full`); a change to any CRM table rebuilds silver, since every link depends on the CRM."""
     lake = Lake(spark, config)
     versions = bronze_versions(lake)
-    if not full_refresh and _last_state(lake) == versions:
+    last = _last_state(lake)
+    changed = {table for table, version in versions.items() if last.get(table) != version}
+    if not full and not changed:
         log.info("bronze unchanged since the last conform: silver is up to date")
         return ConformResult(skipped=True)
     salt = pseudonym_salt(config)
-    result = ConformResult()
-    check_quality = bool(config.get("quality.enabled", True))
-    for table, df in build_silver(spark, lake, config, salt).items():
-        started = time.monotonic()
-        df = df.localCheckpoint()  # computed once for the suite and the write
-        name = lake.name(SILVER, table)
-        if check_quality:
-            validate(df, silver_suite(table), name)
-        result.rows[table] = lake.overwrite(df, SILVER, table)
-        log.info("%s: %d rows (%.1f s)", name, result.rows[table], time.monotonic() - started)
+    crm_changed = changed & set(CRM_SOURCES)
+    if full or not last or crm_changed or not all(lake.exists(SILVER, t) for t in SILVER_TABLES):
+        reason = "asked for" if full else ("first conform" if not last else f"changed: {', '.join(sorted(changed))}")
+        log.info("conform: rebuilding silver from bronze (%s)", reason)
+        rows = full_refresh(lake, config, salt)
+    else:
+        log.info("conform: merging what %s received since the last conform", ", ".join(sorted(changed)))
+        rows = incremental(lake, config, salt, changed, last)
     conformed_at = spark.sql("SELECT current_timestamp() AS t").first()["t"]
     state = spark.createDataFrame([(t, v, conformed_at) for t, v in versions.items()], STATE_SCHEMA)
     lake.overwrite(state, OPS, STATE_TABLE)
-    return result
+    return ConformResult(rows=rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         spark = build_session(config, "rapport-conform")
-        run(spark, config, args.full_refresh)
+        run(spark, config, full=args.full_refresh)
         return 0
 
     return run_job(body, "conform")

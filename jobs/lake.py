@@ -70,30 +70,49 @@ class Lake:
 
     def replace_where(self, df: DataFrame, layer: str, table: str, condition: str) -> int:
         """Replace exactly the rows matching `condition` with `df`; return the rows written."""
-        (df.write.format("delta").mode("overwrite").option("replaceWhere", condition).save(self.path(layer, table)))
-        return self.last_write_rows(layer, table)
+        before = self.version(layer, table)
+        df.write.format("delta").mode("overwrite").option("replaceWhere", condition).save(self.path(layer, table))
+        return self._rows_added_since(layer, table, before)
 
     def overwrite(self, df: DataFrame, layer: str, table: str) -> int:
-        """Replace the whole table (created and registered on first write); return the rows written."""
-        self._ensure_schema(layer)
-        (
-            df.write.format("delta")
-            .mode("overwrite")
-            .option("overwriteSchema", "true")
-            .option("path", self.path(layer, table))
-            .saveAsTable(self.name(layer, table))
-        )
-        return self.last_write_rows(layer, table)
+        """Replace the whole table (registered in the catalog on first write); return the rows written.
+
+        Once registered, the table is written by path: the catalog entry points at the Delta log,
+        which holds the schema, and re-registering would only make the Hive metastore complain."""
+        writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+        name = self.name(layer, table)
+        before = self.version(layer, table) if self.exists(layer, table) else None
+        if self.spark.catalog.tableExists(name):
+            writer.save(self.path(layer, table))
+        else:
+            self._ensure_schema(layer)
+            writer.option("path", self.path(layer, table)).saveAsTable(name)
+        return self._rows_added_since(layer, table, before)
+
+    def replace_keys(self, df: DataFrame, layer: str, table: str, keys_df: DataFrame, key: str) -> int:
+        """Delete every row whose `key` is in `keys_df` (distinct keys), then append `df`: the rows
+        of those keys, recomputed. A run that dies between the two commits is repaired by running
+        again, since the job's state is only advanced after both."""
+        target = DeltaTable.forPath(self.spark, self.path(layer, table)).alias("t")
+        target.merge(keys_df.alias("k"), f"t.{key} = k.{key}").whenMatchedDelete().execute()
+        return self.append(df, layer, table)
 
     def append(self, df: DataFrame, layer: str, table: str) -> int:
+        before = self.version(layer, table)
         df.write.format("delta").mode("append").save(self.path(layer, table))
-        return self.last_write_rows(layer, table)
+        return self._rows_added_since(layer, table, before)
 
-    def last_write_rows(self, layer: str, table: str) -> int:
-        """Rows the table's latest commit added, from Delta's own operation metrics (rows copied
-        from rewritten files, if `replaceWhere` had to rewrite any, are not new rows)."""
-        history = DeltaTable.forPath(self.spark, self.path(layer, table)).history(1).collect()[0]
-        metrics = history["operationMetrics"] or {}
+    def version(self, layer: str, table: str) -> int:
+        return DeltaTable.forPath(self.spark, self.path(layer, table)).history(1).collect()[0]["version"]
+
+    def _rows_added_since(self, layer: str, table: str, before: int | None) -> int:
+        """Rows the latest commit added, from Delta's own operation metrics: 0 if the write made no
+        commit (Delta commits nothing for an empty frame), and rows copied from rewritten files
+        (when `replaceWhere` rewrites a file) are not new rows."""
+        latest = DeltaTable.forPath(self.spark, self.path(layer, table)).history(1).collect()[0]
+        if before is not None and latest["version"] == before:
+            return 0
+        metrics = latest["operationMetrics"] or {}
         return int(metrics.get("numOutputRows", 0)) - int(metrics.get("numCopiedRows", 0))
 
     def read(self, layer: str, table: str) -> DataFrame:

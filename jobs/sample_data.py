@@ -75,7 +75,7 @@ DEFAULT_BEST_PRACTICE = ("next steps", "timeline", "decision maker", "budget")
 
 # --- files -------------------------------------------------------------------------------------
 ROTATE_RECORDS = 200_000
-ROTATE_BYTES = 256 * 2**20  # transcripts are large: rotate on size too
+ROTATE_BYTES = 64 * 2**20  # transcripts are large: rotate on size too (ingest reads a file whole)
 WRITE_BUFFER_BYTES = 2**20
 GZIP_LEVEL = 6
 JSON_SEPARATORS = (",", ":")

@@ -20,15 +20,26 @@ def with_tracked_flags(participants_df: DataFrame) -> DataFrame:
     return participants_df.filter(~F.col("is_do_not_track"))
 
 
-def filter_tracked_activities(activities_df: DataFrame, participants_df: DataFrame) -> DataFrame:
-    """Activities that are not left out: tasks, and every other activity with at least one
+def with_tracked_flag(activities_df: DataFrame, participants_df: DataFrame) -> DataFrame:
+    """`is_tracked`: not left out of everything, i.e. a task, or an activity with at least one
     external participant who is not a `do_not_track` contact."""
-    with_outside = with_tracked_flags(participants_df).filter(~F.col("is_internal")).select("activity_key").distinct()
+    with_outside = (
+        with_tracked_flags(participants_df)
+        .filter(~F.col("is_internal"))
+        .select("activity_key")
+        .distinct()
+        .withColumn("has_outside", F.lit(True))
+    )
     return (
-        activities_df.join(with_outside.withColumn("has_outside", F.lit(True)), on="activity_key", how="left")
-        .filter((F.col("activity_type") == "task") | F.col("has_outside").isNotNull())
+        activities_df.join(with_outside, on="activity_key", how="left")
+        .withColumn("is_tracked", (F.col("activity_type") == "task") | F.col("has_outside").isNotNull())
         .drop("has_outside")
     )
+
+
+def filter_tracked_activities(activities_df: DataFrame, participants_df: DataFrame) -> DataFrame:
+    """Activities that are not left out (see `with_tracked_flag`)."""
+    return with_tracked_flag(activities_df, participants_df).filter("is_tracked").drop("is_tracked")
 
 
 def _link(df: DataFrame, record_type: str, record_id: str, reason: str) -> DataFrame:

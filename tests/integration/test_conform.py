@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import pytest
 from pyspark.sql import functions as F
 
-from jobs import conform
-from jobs.lake import BRONZE, SILVER
+from jobs import conform, ingest
+from jobs.lake import BRONZE, SILVER, Lake
+from jobs.sample_data import generate
+from schemas.silver import SILVER_TABLES
+from tests.integration.conftest import AS_OF
 
 pytestmark = pytest.mark.integration
 
@@ -68,3 +74,36 @@ def test_a_second_conform_on_unchanged_bronze_does_nothing(conformed):
 
     assert (first.skipped, second.skipped) == (False, True)
     assert second.rows == {}
+
+
+def silver_rows(lake) -> dict[str, list]:
+    return {table: sorted(lake.read(SILVER, table).collect(), key=repr) for table in SILVER_TABLES}
+
+
+def test_incremental_conform_gives_the_same_silver_as_a_full_refresh(spark, landed, conformed, tmp_path):
+    _, config, lake, *_, root = landed
+    # A copy of the conformed lake, so the shared one stays as the other tests expect it.
+    shutil.copytree(root / "lake", tmp_path / "lake", ignore=shutil.ignore_patterns("_catalog"))
+    batch = tmp_path / "batch"
+    generate(batch, as_of=AS_OF, seed=11, activities=400, batch="2026-03-31b")
+    landing = tmp_path / "landing"
+    for folder in ("activities", "conversations"):  # no CRM: the merge path, not a rebuild
+        shutil.copytree(batch / folder, landing / folder)
+    # And a new version of an email conformed before: its subject changes, later modified_at.
+    first_email = lake.read(BRONZE, "emails").filter("source_format = 'jsonl'").orderBy("email_id").first()
+    update = json.loads(first_email["raw_record"]) | {"subject": "Updated", "modified_at": "2026-03-31T12:00:00Z"}
+    (landing / "activities" / "emails" / "2026-03-31-zz-update.jsonl").write_text(json.dumps(update) + "\n")
+    copy = config.with_overrides(
+        [f"paths.lake={tmp_path / 'lake'}", f"paths.landing={landing}", "catalog.schema_prefix=inc_"]
+    )
+    copied = Lake(spark, copy)
+
+    ingest.run(spark, copy, AS_OF)
+    merged = conform.run(spark, copy)
+    incremental_rows = silver_rows(copied)
+    conform.run(spark, copy, full=True)
+
+    assert "users" not in merged.rows and merged.rows["activities"] > 0  # it merged, it did not rebuild
+    subjects = copied.read(SILVER, "activities").filter(F.col("activity_id") == first_email["email_id"])
+    assert [r["subject"] for r in subjects.collect()] == ["Updated"]
+    assert silver_rows(copied) == incremental_rows
