@@ -264,7 +264,7 @@ def _new_ids(lake: Lake, source: str, since_version: int, key: str) -> DataFrame
 
 def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: dict[str, int]) -> dict[str, int]:
     """Conform only the activities and transcripts bronze received since the last conform, merge
-    them by key, then recompute threads and responses from silver."""
+    them by key, then recompute threads and responses from silver if emails came."""
     crm = {table: lake.read(SILVER, table) for table in CRM_TABLES}
     written: dict[str, int] = {}
     changed_activities = [s for s in ACTIVITY_SOURCES if s in changed]
@@ -284,6 +284,7 @@ def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: 
             written[table] = _publish(
                 lake, config, table, df, lambda d, t=table: lake.replace_keys(d, SILVER, t, keys, "activity_key")
             )
+    if "emails" in changed:  # one new reply can join two threads: threads come from all emails again
         for table, df in thread_tables(lake.read(SILVER, "activities"), config).items():
             written[table] = _publish(lake, config, table, df, lambda d, t=table: lake.overwrite(d, SILVER, t))
     if "transcripts" in changed:
