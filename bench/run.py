@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         "generate_s",
         "ingest_s",
         "records_per_s",
+        "conform_s",
+        "activities_per_s",
         "driver_jvm_peak_mib",
         "driver_python_peak_mib",
     ]
