@@ -80,30 +80,38 @@ def silver_rows(lake) -> dict[str, list]:
     return {table: sorted(lake.read(SILVER, table).collect(), key=repr) for table in SILVER_TABLES}
 
 
+def land_activities(landing, batch_name: str, seed: int, scratch) -> None:
+    """A further landing of activities and transcripts only (no CRM): conform merges it."""
+    generate(scratch / batch_name, as_of=AS_OF, seed=seed, activities=300, batch=batch_name)
+    for folder in ("activities", "conversations"):
+        shutil.copytree(scratch / batch_name / folder, landing / folder, dirs_exist_ok=True)
+
+
 def test_incremental_conform_gives_the_same_silver_as_a_full_refresh(spark, landed, conformed, tmp_path):
     _, config, lake, *_, root = landed
     # A copy of the conformed lake, so the shared one stays as the other tests expect it.
-    shutil.copytree(root / "lake", tmp_path / "lake", ignore=shutil.ignore_patterns("_catalog"))
-    batch = tmp_path / "batch"
-    generate(batch, as_of=AS_OF, seed=11, activities=400, batch="2026-03-31b")
+    shutil.copytree(root / "lake", tmp_path / "lake")
     landing = tmp_path / "landing"
-    for folder in ("activities", "conversations"):  # no CRM: the merge path, not a rebuild
-        shutil.copytree(batch / folder, landing / folder)
-    # And a new version of an email conformed before: its subject changes, later modified_at.
-    first_email = lake.read(BRONZE, "emails").filter("source_format = 'jsonl'").orderBy("email_id").first()
-    update = json.loads(first_email["raw_record"]) | {"subject": "Updated", "modified_at": "2026-03-31T12:00:00Z"}
-    (landing / "activities" / "emails" / "2026-03-31-zz-update.jsonl").write_text(json.dumps(update) + "\n")
     copy = config.with_overrides(
         [f"paths.lake={tmp_path / 'lake'}", f"paths.landing={landing}", "catalog.schema_prefix=inc_"]
     )
     copied = Lake(spark, copy)
 
+    land_activities(landing, "2026-03-31b", 11, tmp_path / "scratch")
     ingest.run(spark, copy, AS_OF)
-    merged = conform.run(spark, copy)
+    first_merge = conform.run(spark, copy)
+    land_activities(landing, "2026-03-31c", 11, tmp_path / "scratch")
+    # ... and a new version of an email conformed at the start: its subject changes, later modified_at.
+    first_email = lake.read(BRONZE, "emails").filter("source_format = 'jsonl'").orderBy("email_id").first()
+    update = json.loads(first_email["raw_record"]) | {"subject": "Updated", "modified_at": "2026-03-31T12:00:00Z"}
+    (landing / "activities" / "emails" / "2026-03-31-zz-update.jsonl").write_text(json.dumps(update) + "\n")
+    ingest.run(spark, copy, AS_OF)
+    second_merge = conform.run(spark, copy)
     incremental_rows = silver_rows(copied)
     conform.run(spark, copy, full=True)
 
-    assert "users" not in merged.rows and merged.rows["activities"] > 0  # it merged, it did not rebuild
+    for merged in (first_merge, second_merge):  # both merged, neither rebuilt
+        assert "users" not in merged.rows and merged.rows["activities"] > 0
     subjects = copied.read(SILVER, "activities").filter(F.col("activity_id") == first_email["email_id"])
     assert [r["subject"] for r in subjects.collect()] == ["Updated"]
     assert silver_rows(copied) == incremental_rows
