@@ -9,6 +9,7 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 
 from schemas.landing import (
+    EVENT_TYPES,
     LEAD_STATUSES,
     OPPORTUNITY_STAGES,
     OPPORTUNITY_STATUSES,
@@ -69,6 +70,7 @@ SUITES = {
         _in_set("request_side", SIDES),
         gxe.ExpectColumnValuesToBeBetween(column="response_hours", min_value=0),
     ],
+    "email_events": lambda: [*_key("event_id"), _in_set("event_type", EVENT_TYPES)],
     "call_turns": lambda: [*_key("call_id", "turn_index"), _in_set("role", SPEAKER_ROLES)],
 }
 

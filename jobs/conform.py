@@ -2,7 +2,7 @@
 
 Silver tables (grain in `transforms/`): users, accounts, contacts, leads, opportunities (latest
 version of each id), activities, activity_participants, record_links, email_threads,
-email_responses, call_turns.
+email_responses, email_events, call_turns.
 
 Incremental by default: the bronze table versions a conform has read are kept in
 `ops.conform_state`; the next run reads only what bronze received since (Delta change data feed),
@@ -221,6 +221,12 @@ def thread_tables(activities_df: DataFrame, config: Config) -> dict[str, DataFra
     }
 
 
+def event_table(events_bronze: DataFrame) -> DataFrame:
+    """Email events, each `event_id` once (its latest version); events of unknown emails are kept
+    here and ignored by gold's join."""
+    return filter_latest_version(events_bronze, "event_id").select("event_id", "email_id", "event_type", "occurred_at")
+
+
 def turn_table(transcripts_bronze: DataFrame) -> DataFrame:
     return merge_turns(explode_fragments(filter_latest_version(transcripts_bronze, "call_id")))
 
@@ -242,6 +248,7 @@ def full_refresh(lake: Lake, config: Config, salt: str) -> dict[str, int]:
     crm = {table: df.localCheckpoint() for table, df in crm_tables(bronze).items()}
     tables = {**crm, **activity_tables({s: bronze[s] for s in ACTIVITY_SOURCES}, crm, config, salt)}
     tables.update(thread_tables(tables["activities"], config))
+    tables["email_events"] = event_table(bronze["email_events"])
     tables["call_turns"] = turn_table(bronze["transcripts"])
     return {
         table: _publish(lake, config, table, df, lambda d, t=table: lake.overwrite(d, SILVER, t))
@@ -287,6 +294,16 @@ def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: 
     if "emails" in changed:  # one new reply can join two threads: threads come from all emails again
         for table, df in thread_tables(lake.read(SILVER, "activities"), config).items():
             written[table] = _publish(lake, config, table, df, lambda d, t=table: lake.overwrite(d, SILVER, t))
+    if "email_events" in changed:
+        events = _new_ids(lake, "email_events", last["email_events"], "event_id").localCheckpoint()
+        new_events = lake.read(BRONZE, "email_events").join(events, on="event_id", how="left_semi")
+        written["email_events"] = _publish(
+            lake,
+            config,
+            "email_events",
+            event_table(new_events),
+            lambda d: lake.replace_keys(d, SILVER, "email_events", events, "event_id"),
+        )
     if "transcripts" in changed:
         calls = _new_ids(lake, "transcripts", last["transcripts"], "call_id").localCheckpoint()
         transcripts = lake.read(BRONZE, "transcripts").join(calls, on="call_id", how="left_semi")

@@ -74,6 +74,14 @@ class Lake:
         df.write.format("delta").mode("overwrite").option("replaceWhere", condition).save(self.path(layer, table))
         return self._rows_added_since(layer, table, before)
 
+    def replace_slice(self, df: DataFrame, layer: str, table: str, condition: str) -> int:
+        """Like `replace_where`, also when `df` is empty: Delta commits nothing for an empty frame,
+        so the slice is then deleted instead, and a re-run that finds nothing leaves nothing."""
+        if df.isEmpty():
+            DeltaTable.forPath(self.spark, self.path(layer, table)).delete(condition)
+            return 0
+        return self.replace_where(df, layer, table, condition)
+
     def overwrite(self, df: DataFrame, layer: str, table: str) -> int:
         """Replace the whole table (registered in the catalog on first write); return the rows written.
 

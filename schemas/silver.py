@@ -23,6 +23,7 @@ SILVER_TABLES = (
     "record_links",
     "email_threads",
     "email_responses",
+    "email_events",
     "call_turns",
 )
 

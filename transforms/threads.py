@@ -121,10 +121,10 @@ def email_threads(emails_df: DataFrame, labels_df: DataFrame) -> DataFrame:
     return emails_df.select("email_id").join(keys_df, on="email_id", how="left").select("email_id", "thread_key")
 
 
-def _with_run_index(sequence_df: DataFrame) -> DataFrame:
+def _with_run_index(sequence_df: DataFrame, thread: list[str]) -> DataFrame:
     """Numbers the runs of consecutive emails from one side inside each thread, from 1."""
     # lag() brings its own one-row frame; Spark rejects any other, so this window names none.
-    in_order = Window.partitionBy("thread_key").orderBy("sent_at", "email_id")
+    in_order = Window.partitionBy(*thread).orderBy("sent_at", "email_id")
     up_to_here = in_order.rowsBetween(Window.unboundedPreceding, Window.currentRow)
     previous_side = F.lag("side").over(in_order)
     is_run_start = previous_side.isNull() | (previous_side != F.col("side"))
@@ -133,18 +133,22 @@ def _with_run_index(sequence_df: DataFrame) -> DataFrame:
     )
 
 
-def email_responses(sequence_df: DataFrame, response_window_days: int) -> DataFrame:
+def email_responses(
+    sequence_df: DataFrame, response_window_days: int, thread: tuple[str, ...] = ("thread_key",)
+) -> DataFrame:
     """Thread emails (email_id, thread_key, sent_at, side) -> one row per request and its response.
+    `thread` names the columns that identify a thread (gold adds the as-of day in front), and
+    they lead the output.
 
     Emails without a side (internal only) stay out of the sequence, so they never break a run. The
     response of a run is the first email of the next run (necessarily from the other side) when it
     is sent at most `response_window_days` days (an exact duration, inclusive) after the run's first
     email. The next run is a request of its own either way.
     """
+    thread_columns = list(thread)
     runs_df = (
-        sequence_df.filter(F.col("side").isin(*SIDES))
-        .transform(_with_run_index)
-        .groupBy("thread_key", "run_index")
+        _with_run_index(sequence_df.filter(F.col("side").isin(*SIDES)), thread_columns)
+        .groupBy(*thread_columns, "run_index")
         .agg(
             # the struct orders like the thread (sent_at, then email_id): its min is the first email
             F.min(F.struct("sent_at", "email_id", "side")).alias("first_email"),
@@ -152,12 +156,12 @@ def email_responses(sequence_df: DataFrame, response_window_days: int) -> DataFr
         )
     )
     # lead() brings its own one-row frame, like lag() above.
-    next_run = Window.partitionBy("thread_key").orderBy("run_index")
+    next_run = Window.partitionBy(*thread_columns).orderBy("run_index")
     requests_df = runs_df.withColumn("next_email", F.lead("first_email").over(next_run))
     response_micros = F.unix_micros("next_email.sent_at") - F.unix_micros("first_email.sent_at")
     is_answered = response_micros <= F.lit(response_window_days * MICROS_PER_DAY)
     return requests_df.select(
-        "thread_key",
+        *thread_columns,
         F.col("first_email.email_id").alias("request_email_id"),
         F.col("first_email.side").alias("request_side"),
         F.col("first_email.sent_at").alias("request_sent_at"),
@@ -165,4 +169,56 @@ def email_responses(sequence_df: DataFrame, response_window_days: int) -> DataFr
         F.when(is_answered, F.col("next_email.email_id")).alias("response_email_id"),
         F.when(is_answered, F.col("next_email.sent_at")).alias("response_sent_at"),
         F.when(is_answered, response_micros / F.lit(float(MICROS_PER_HOUR))).alias("response_hours"),
+    )
+
+
+# Threads at an as-of day T (kpis.md: a run for T reads only emails sent by the end of T). A
+# later email can join two groups that were apart at T, so a thread of all emails is the thread
+# at T only when none of its emails came after T; the others are found again from their emails
+# sent by T, each day's ids prefixed by the day so one pass separates the days.
+DAY_PREFIX_LENGTH = len("2026-01-01|")
+
+
+def emails_as_of(emails_df: DataFrame, as_of_df: DataFrame) -> DataFrame:
+    """Emails (email_id, sent_at, in_reply_to, references, thread_id, side) sent by the end of each
+    as-of day, with `as_of_date`."""
+    days_df = as_of_df.select("as_of_date", "as_of_end")
+    return emails_df.join(F.broadcast(days_df), on=F.col("sent_at") < F.col("as_of_end"), how="inner").drop("as_of_end")
+
+
+def threads_changed_after(emails_df: DataFrame, threads_df: DataFrame, as_of_df: DataFrame) -> DataFrame:
+    """(as_of_date, thread_key) of the threads (of all emails) that received an email after the day."""
+    days_df = as_of_df.select("as_of_date", "as_of_end")
+    return (
+        emails_df.select("email_id", "sent_at")
+        .join(F.broadcast(days_df), on=F.col("sent_at") >= F.col("as_of_end"), how="inner")
+        .join(threads_df, on="email_id", how="inner")
+        .select("as_of_date", "thread_key")
+        .distinct()
+    )
+
+
+def day_scoped(emails_df: DataFrame) -> DataFrame:
+    """Emails of several days -> the same with every id prefixed by `<as_of_date>|`."""
+    prefix = F.concat(F.date_format("as_of_date", "yyyy-MM-dd"), F.lit("|"))
+
+    def scoped(column: Column) -> Column:
+        return F.when(_is_id(column), F.concat(prefix, column))
+
+    return emails_df.select(
+        "as_of_date",
+        F.concat(prefix, F.col("email_id")).alias("email_id"),
+        scoped(F.col("in_reply_to")).alias("in_reply_to"),
+        F.transform(F.coalesce(F.col("references"), F.array().cast("array<string>")), scoped).alias("references"),
+        scoped(F.col("thread_id")).alias("thread_id"),
+    )
+
+
+def unscoped_threads(scoped_threads_df: DataFrame) -> DataFrame:
+    """(day-prefixed email_id, thread_key) -> (as_of_date, email_id, thread_key)."""
+    email_id = F.col("email_id")
+    return scoped_threads_df.select(
+        F.to_date(F.substring(email_id, 1, DAY_PREFIX_LENGTH - 1)).alias("as_of_date"),
+        email_id.substr(F.lit(DAY_PREFIX_LENGTH + 1), F.length(email_id)).alias("email_id"),
+        "thread_key",
     )

@@ -1,0 +1,124 @@
+"""Great Expectations suites of the gold tables, run before a slice is published: keys unique per
+as-of day, scores in 0-100, rates in 0-1, states, trends and other enums in their sets, counts and
+hours never negative, and no raw email address in any text column."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+
+from schemas.gold import (
+    DAILY_TABLES,
+    HEALTH_STATES,
+    HEALTH_TRENDS,
+    PERSON_TYPES,
+    RECORD_TYPES,
+    STAGE_COLORS,
+    STRENGTHS,
+)
+from schemas.silver import ACTIVITY_TYPES, SIDES
+
+# Anything shaped like an address. Message-IDs look like addresses too: `email_engagement.email_id`
+# is the email's own id (its key), not a person, and is the one text column not checked.
+ADDRESS_PATTERN = r"[^@\s<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"
+NOT_ADDRESSES = {("email_engagement", "email_id")}
+RATES = (
+    "response_rate_by_us",
+    "response_rate_by_them",
+    "open_rate",
+    "click_rate",
+    "attachment_view_rate",
+    "reply_rate",
+)
+RELATIONSHIP_COUNTS = (
+    "emails_sent",
+    "emails_received",
+    "meetings_sent",
+    "meetings_received",
+    "calls_made",
+    "calls_received",
+    "tasks_completed",
+    "replies_by_team",
+    "replies_by_customer",
+    "followed_emails",
+    "team_hours",
+    "customer_hours",
+    "facetime_hours",
+    "avg_response_hours_by_us",
+    "avg_response_hours_by_them",
+)
+
+
+def _between(column: str, low=None, high=None) -> gxe.Expectation:
+    return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high)
+
+
+def _in_set(column: str, values) -> gxe.Expectation:
+    return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(values))
+
+
+def _not_null(*columns: str) -> list:
+    return [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in columns]
+
+
+def _common(table: str) -> list:
+    """Keys unique and present, and no address in any text column."""
+    schema, key = DAILY_TABLES[table]
+    text_columns = [f.name for f in schema.fields if f.dataType.typeName() == "string"]
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["as_of_date", *key]),
+        *_not_null("as_of_date", *key),
+        *[
+            gxe.ExpectColumnValuesToNotMatchRegex(column=c, regex=ADDRESS_PATTERN)
+            for c in text_columns
+            if (table, c) not in NOT_ADDRESSES
+        ],
+    ]
+
+
+SUITES = {
+    "relationship_kpis": lambda: [
+        _in_set("record_type", RECORD_TYPES),
+        _between("health_score", 0, 100),
+        *[_between(rate, 0, 1) for rate in RATES],
+        *[_between(count, 0) for count in RELATIONSHIP_COUNTS],
+        _in_set("health_state", HEALTH_STATES),
+        _in_set("health_trend", HEALTH_TRENDS),
+        _in_set("last_interaction_type", ACTIVITY_TYPES),
+        _in_set("last_interaction_direction", SIDES),
+        _in_set("next_interaction_type", ACTIVITY_TYPES),
+        _between("health_balance", 0, 1),
+        _between("health_engagement_ratio", 0),
+        _between("days_since_last_activity", 0),
+        *_not_null("health_state", "summary"),
+    ],
+    "relationship_activity_daily": lambda: [
+        _in_set("record_type", RECORD_TYPES),
+        *[_between(c, 0) for c in ("emails_sent", "emails_received", "meetings_sent", "meetings_received")],
+        *[_between(c, 0) for c in ("calls_made", "calls_received")],
+    ],
+    "most_contacted": lambda: [
+        _in_set("record_type", ("account", "lead", "opportunity")),
+        _in_set("side", SIDES),
+        _between("rank", 1, 3),
+        _in_set("person_type", PERSON_TYPES),
+        _between("total", 1),
+    ],
+    "who_knows_whom": lambda: [
+        _in_set("record_type", ("contact", "lead")),
+        _between("rank", 1, 5),
+        _between("score", 0),
+        _in_set("strength", STRENGTHS),
+        _in_set("last_interaction_type", ("email", "meeting")),
+    ],
+    "email_engagement": lambda: [_between(c, 0) for c in ("opens", "clicks", "attachment_views", "replies")],
+    "deal_tracker": lambda: [
+        _between("health_score", 0, 100),
+        _in_set("stage_color", STAGE_COLORS.values()),
+        _in_set("health_state", HEALTH_STATES),
+    ],
+}
+
+
+def gold_suite(table: str) -> gx.ExpectationSuite:
+    return gx.ExpectationSuite(name=f"gold.{table}", expectations=[*_common(table), *SUITES[table]()])

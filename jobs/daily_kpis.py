@@ -1,0 +1,280 @@
+"""Daily relationship analytics: silver -> the gold tables of kpis.md sections 2 to 10 and 12.
+
+For each as-of day T (end of that day, UTC) the job computes, from the activities that happened up
+to T, every table of `schemas.gold.DAILY_TABLES`, validates each with its Great Expectations suite,
+and replaces exactly the `as_of_date = T` slice of it: running a day twice changes nothing, and
+earlier days stay, so history and trends are plain SQL. `--from/--to` back-fills a range, several
+days per pass (`kpi.backfill_days_per_pass`); each day's rows are the ones a run for that day alone
+gives.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from expectations.gold import gold_suite
+from expectations.runner import validate
+from jobs.config import Config
+from jobs.conform import converge_thread_labels
+from jobs.lake import GOLD, SILVER, Lake, sql_string
+from jobs.runtime import JobError, build_session, iso_date, job_parser, parse_job_args, run_job
+from schemas.gold import DAILY_TABLES
+from transforms.activity_daily import relationship_activity_daily
+from transforms.as_of import (
+    activity_minutes,
+    counting_activities,
+    known_records,
+    record_activities,
+    with_as_of_end,
+)
+from transforms.deal_tracker import deal_tracker
+from transforms.engagement import email_engagement, named_user_ids
+from transforms.health import HealthParams, health_inputs, relationship_health
+from transforms.people import ConnectionParams, most_contacted, who_knows_whom
+from transforms.relationship_kpis import (
+    engagement_rates,
+    interaction_counts,
+    next_interactions,
+    relationship_kpis,
+    response_stats,
+)
+from transforms.threads import (
+    day_scoped,
+    email_responses,
+    email_threads,
+    emails_as_of,
+    thread_edges,
+    threads_changed_after,
+    unscoped_threads,
+)
+
+log = logging.getLogger("rapport.daily_kpis")
+
+DESCRIPTION = """\
+Compute the daily relationship analytics gold tables as of a day T (end of day, UTC) from silver:
+relationship_kpis (counts, time spent, responses, last and next interaction, email engagement,
+relationship health and its trend), relationship_activity_daily, most_contacted, who_knows_whom,
+email_engagement and deal_tracker. Replaces exactly the as_of_date = T slice of each table.
+
+examples:
+  python -m jobs.daily_kpis --as-of 2026-03-31
+  python -m jobs.daily_kpis --from 2026-03-01 --to 2026-03-31     # back-fill a month
+"""
+
+SILVER_INPUTS = (
+    "users",
+    "accounts",
+    "contacts",
+    "leads",
+    "opportunities",
+    "activities",
+    "activity_participants",
+    "record_links",
+    "email_threads",
+    "email_events",
+)
+AS_OF_SCHEMA = T.StructType(
+    [T.StructField("as_of_date", T.DateType(), nullable=False), T.StructField("is_reported", T.BooleanType(), False)]
+)
+
+
+@dataclass(frozen=True)
+class KpiParams:
+    health: HealthParams
+    connections: ConnectionParams
+    response_window_days: int
+    activity_days: int
+    days_per_pass: int
+
+    @classmethod
+    def from_config(cls, config: Config) -> KpiParams:
+        weights = config.get("kpi.health.weights", {}) or {}
+        for kind, weight in weights.items():
+            if not 0.5 <= float(weight) <= 1.5:
+                raise JobError(f"kpi.health.weights.{kind} = {weight}: type weights must lie in [0.5, 1.5]")
+        connection_weights = config.get("kpi.who_knows_whom.weights", {}) or {}
+        return cls(
+            health=HealthParams(
+                frequency_days=float(config.get("kpi.health.frequency_days", 7)),
+                lookback_days=float(config.get("kpi.health.lookback_days", 365)),
+                weights=tuple((kind, float(weights.get(kind, 1.0))) for kind in ("email", "meeting", "call", "task")),
+                good_at=int(config.get("kpi.health.good_at", 60)),
+                fair_at=int(config.get("kpi.health.fair_at", 40)),
+            ),
+            connections=ConnectionParams(
+                lookback_days=float(config.get("kpi.who_knows_whom.lookback_days", 365)),
+                decay_days=float(config.get("kpi.who_knows_whom.decay_days", 90)),
+                email_weight=float(connection_weights.get("email", 1.0)),
+                meeting_weight=float(connection_weights.get("meeting", 2.0)),
+                strong_at=float(config.get("kpi.who_knows_whom.strong_at", 5)),
+                fair_at=float(config.get("kpi.who_knows_whom.fair_at", 2)),
+            ),
+            response_window_days=int(config.get("kpi.response_window_days", 30)),
+            activity_days=int(config.get("kpi.activity_days", 60)),
+            days_per_pass=max(1, int(config.get("kpi.backfill_days_per_pass", 7))),
+        )
+
+
+def as_of_days(spark: SparkSession, days: list[date], trend_days: int) -> DataFrame:
+    """The reported days and, not reported, the earlier days their health trends compare with."""
+    reported = set(days)
+    earlier = {day - timedelta(days=trend_days) for day in days} - reported
+    rows = [(day, True) for day in sorted(reported)] + [(day, False) for day in sorted(earlier)]
+    return with_as_of_end(spark.createDataFrame(rows, AS_OF_SCHEMA))
+
+
+def email_requests(activities_df: DataFrame, threads_df: DataFrame, as_of_df: DataFrame, window_days: int) -> DataFrame:
+    """Requests and responses of each as-of day from the emails sent by its end (section 4):
+    (as_of_date, request_email_id, request_side, response_hours)."""
+    emails_df = activities_df.filter(F.col("activity_type") == "email").select(
+        F.col("activity_id").alias("email_id"),
+        F.col("activity_at").alias("sent_at"),
+        "in_reply_to",
+        "references",
+        "thread_id",
+        F.when(F.col("is_tracked"), F.col("initiated_by")).alias("side"),
+    )
+    changed_df = threads_changed_after(emails_df, threads_df, as_of_df).localCheckpoint()
+    keyed_df = emails_as_of(emails_df, as_of_df).join(threads_df, on="email_id", how="left")
+    sequence_df = keyed_df.join(changed_df, on=["as_of_date", "thread_key"], how="left_anti")
+    moved_df = keyed_df.join(changed_df, on=["as_of_date", "thread_key"], how="left_semi").drop("thread_key")
+    if not moved_df.isEmpty():
+        scoped_df = day_scoped(moved_df).localCheckpoint()
+        labels_df = converge_thread_labels(thread_edges(scoped_df))
+        moved_threads_df = unscoped_threads(email_threads(scoped_df, labels_df))
+        sequence_df = sequence_df.unionByName(
+            moved_df.join(moved_threads_df, on=["as_of_date", "email_id"], how="inner")
+        )
+    sequence = sequence_df.select("as_of_date", "thread_key", "email_id", "sent_at", "side")
+    return email_responses(sequence, window_days, thread=("as_of_date", "thread_key")).select(
+        "as_of_date", "request_email_id", "request_side", "response_hours"
+    )
+
+
+def compute(silver: dict[str, DataFrame], as_of_df: DataFrame, params: KpiParams) -> dict[str, DataFrame]:
+    """Every daily gold table for the reported days of `as_of_df`, as frames (no writes)."""
+    activities_df, participants_df, links_df = (
+        silver["activities"],
+        silver["activity_participants"],
+        silver["record_links"],
+    )
+    records_df = known_records(silver["accounts"], silver["contacts"], silver["leads"], silver["opportunities"])
+    named_users_df = named_user_ids(silver["users"])
+    counting_df = counting_activities(activities_df, as_of_df).localCheckpoint()
+    minutes_df = activity_minutes(activities_df, participants_df)
+    record_activities_df = record_activities(counting_df, links_df, minutes_df).localCheckpoint()
+
+    health_df = relationship_health(
+        records_df, as_of_df, health_inputs(record_activities_df, params.health), params.health
+    ).localCheckpoint()
+    engagement_df = email_engagement(counting_df, participants_df, silver["email_events"], named_users_df)
+    engagement_df = engagement_df.localCheckpoint()
+    requests_df = email_requests(activities_df, silver["email_threads"], as_of_df, params.response_window_days)
+    kpis_df = relationship_kpis(
+        records_df,
+        as_of_df,
+        interaction_counts(record_activities_df),
+        response_stats(requests_df, links_df),
+        next_interactions(activities_df, links_df, as_of_df),
+        engagement_rates(record_activities_df, engagement_df),
+        health_df,
+    )
+    return {
+        "relationship_kpis": kpis_df,
+        "relationship_activity_daily": relationship_activity_daily(record_activities_df, params.activity_days),
+        "most_contacted": most_contacted(record_activities_df, participants_df, named_users_df),
+        "who_knows_whom": who_knows_whom(
+            counting_df, participants_df, silver["users"], silver["contacts"], silver["leads"], params.connections
+        ),
+        "email_engagement": engagement_df,
+        "deal_tracker": deal_tracker(silver["opportunities"], as_of_df, health_df, named_users_df),
+    }
+
+
+def _day_condition(days: list[date]) -> str:
+    return f"as_of_date IN ({', '.join(sql_string(d.isoformat()) for d in days)})"
+
+
+def publish(lake: Lake, config: Config, table: str, df: DataFrame, days: list[date], computed_at) -> int:
+    """Validate one table's rows for `days`, then replace exactly those days' slices with them."""
+    started = time.monotonic()
+    schema, _ = DAILY_TABLES[table]
+    lake.ensure_table(GOLD, table, schema, partition_by=("as_of_date",))
+    rows_df = df.withColumn("computed_at", F.lit(computed_at).cast("timestamp")).select(
+        *[F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields]
+    )
+    rows_df = rows_df.localCheckpoint()
+    name = lake.name(GOLD, table)
+    if config.get("quality.enabled", True):
+        validate(rows_df, gold_suite(table), name)
+    rows = lake.replace_slice(rows_df, GOLD, table, _day_condition(days))
+    log.info("%s: %d rows written for %s (%.1f s)", name, rows, _days_text(days), time.monotonic() - started)
+    return rows
+
+
+def _days_text(days: list[date]) -> str:
+    return days[0].isoformat() if len(days) == 1 else f"{days[0]}..{days[-1]} ({len(days)} days)"
+
+
+def read_silver(lake: Lake) -> dict[str, DataFrame]:
+    missing = [t for t in SILVER_INPUTS if not lake.exists(SILVER, t)]
+    if missing:
+        raise JobError(f"silver tables missing: {', '.join(missing)}; run `python -m jobs.conform` first")
+    return {table: lake.read(SILVER, table) for table in SILVER_INPUTS}
+
+
+def run(spark: SparkSession, config: Config, days: list[date]) -> dict[str, int]:
+    """Compute and publish every daily gold table for `days`; return rows written per table."""
+    params = KpiParams.from_config(config)
+    lake = Lake(spark, config)
+    silver = read_silver(lake)
+    written: dict[str, int] = {table: 0 for table in DAILY_TABLES}
+    passes = [days[i : i + params.days_per_pass] for i in range(0, len(days), params.days_per_pass)]
+    for number, pass_days in enumerate(passes, start=1):
+        started = time.monotonic()
+        computed_at = spark.sql("SELECT current_timestamp() AS t").first()["t"]
+        as_of_df = as_of_days(spark, pass_days, params.health.trend_days)
+        for table, df in compute(silver, as_of_df, params).items():
+            written[table] += publish(lake, config, table, df, pass_days, computed_at)
+        log.info(
+            "daily KPIs: pass %d of %d (%s) done in %.1f s",
+            number,
+            len(passes),
+            _days_text(pass_days),
+            time.monotonic() - started,
+        )
+    return {lake.name(GOLD, table): rows for table, rows in written.items()}
+
+
+def days_between(first: date, last: date) -> list[date]:
+    if last < first:
+        raise JobError(f"--to {last} is before --from {first}")
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = job_parser("daily_kpis", DESCRIPTION)
+    parser.add_argument("--from", dest="first", metavar="YYYY-MM-DD", type=iso_date, help="back-fill from this day")
+    parser.add_argument("--to", dest="last", metavar="YYYY-MM-DD", type=iso_date, help="back-fill to this day")
+    args, config = parse_job_args(parser, argv)
+    if (args.first is None) != (args.last is None):
+        parser.error("--from and --to go together")
+
+    def body() -> int:
+        days = days_between(args.first, args.last) if args.first else [args.as_of]
+        spark = build_session(config, "rapport-daily-kpis")
+        run(spark, config, days)
+        return 0
+
+    return run_job(body, "daily_kpis")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,175 @@
+"""Silver cut at as-of days (kpis.md: every KPI is computed as of the end of a UTC day T).
+
+The gold transforms take an `as_of_df` of one row per day: `as_of_date`, `as_of_end` (the next
+midnight, UTC: an activity at T 23:59:59.999999 is by the end of T, one at T+1 00:00 is after it)
+and `is_reported` (false for days computed only as the earlier point of a health trend). One run
+computes many days at once by joining that small frame, so a back-fill and day-by-day runs share
+every line of code.
+
+Grain of each output:
+- `counting_activities`: one row per as-of day and activity that counts by its end.
+- `activity_minutes`: one row per activity, with the minutes each side spent on it (section 3).
+- `record_activities`: one row per as-of day, record and counting activity linked to it.
+- `known_records`: one row per record that gets KPIs (every one but `do_not_track` contacts).
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+MICROS_PER_DAY = 86_400_000_000
+MICROS_PER_HOUR = 3_600_000_000
+EMAIL, MEETING, CALL, TASK = "email", "meeting", "call", "task"
+TEAM, CUSTOMER = "team", "customer"
+# The order of the spec's ties: email before meeting before call before task.
+TYPE_ORDER = {EMAIL: 1, MEETING: 2, CALL: 3, TASK: 4}
+EMAIL_WRITER_MINUTES, EMAIL_READER_MINUTES = 5.0, 2.5
+RECIPIENT_ROLES = ("to", "cc", "bcc")
+MEETING_ROLES = ("organizer", "attendee")
+
+
+def with_as_of_end(days_df: DataFrame) -> DataFrame:
+    """(as_of_date, is_reported) -> the same with `as_of_end`, the midnight after the day."""
+    return days_df.withColumn("as_of_end", F.date_add("as_of_date", 1).cast("timestamp"))
+
+
+def type_order(column: str = "activity_type") -> Column:
+    return F.create_map(*[x for t, rank in TYPE_ORDER.items() for x in (F.lit(t), F.lit(rank))])[F.col(column)]
+
+
+def age_days(at: Column) -> Column:
+    """Fractional days from `at` to the end of the as-of day."""
+    return (F.unix_micros(F.col("as_of_end")) - F.unix_micros(at)) / F.lit(float(MICROS_PER_DAY))
+
+
+def latest_first(at: str = "activity_at", *payload: str) -> Column:
+    """A struct whose minimum is the latest activity; ties by type order, then the smaller id. The
+    payload columns ride along so that `F.min` of it picks the whole winning row."""
+    return F.struct(
+        (F.lit(0) - F.unix_micros(F.col(at))).alias("order_at"),
+        type_order().alias("order_type"),
+        F.col("activity_id").alias("order_id"),
+        *[F.col(c) for c in payload],
+    )
+
+
+def earliest_first(at: str, *payload: str) -> Column:
+    """Like `latest_first`, for the earliest activity."""
+    return F.struct(
+        F.unix_micros(F.col(at)).alias("order_at"),
+        type_order().alias("order_type"),
+        F.col("activity_id").alias("order_id"),
+        *[F.col(c) for c in payload],
+    )
+
+
+def counting_activities(activities_df: DataFrame, as_of_df: DataFrame) -> DataFrame:
+    """Activities that are not left out of everything and count by the end of each as-of day."""
+    counted_df = activities_df.filter(F.col("is_tracked") & F.col("counts_from").isNotNull())
+    return counted_df.join(F.broadcast(as_of_df), on=F.col("counts_from") < F.col("as_of_end"), how="inner")
+
+
+def activity_minutes(activities_df: DataFrame, participants_df: DataFrame) -> DataFrame:
+    """Minutes each side spent on each activity (kpis.md section 3), with face time.
+
+    Email: 5 minutes for the writer's side, 2.5 for the other side when one of its people received
+    it. Meeting: its duration times the distinct internal addresses present for the team, once for
+    the customer if an external person is present. Call: its duration for each side taking part.
+    Task: its minutes, team only. `do_not_track` contacts are present nowhere.
+    """
+    people_df = participants_df.filter(~F.col("is_do_not_track"))
+    is_recipient = F.col("role").isin(*RECIPIENT_ROLES)
+    sides_df = people_df.groupBy("activity_key").agg(
+        F.count_distinct(
+            F.when(F.col("is_internal") & F.col("is_present") & F.col("role").isin(*MEETING_ROLES), F.col("address"))
+        ).alias("team_present"),
+        F.max(F.col("is_internal")).alias("has_team"),
+        F.max(~F.col("is_internal") & F.col("is_present")).alias("has_customer"),
+        F.max(F.col("is_internal") & is_recipient).alias("team_received"),
+        F.max(~F.col("is_internal") & is_recipient).alias("customer_received"),
+    )
+    minutes = F.coalesce(F.col("duration_minutes"), F.lit(0.0))
+    is_team_writer = F.col("initiated_by") == TEAM
+    reader_received = F.when(is_team_writer, F.col("customer_received")).otherwise(F.col("team_received"))
+    email_reader = F.when(F.coalesce(reader_received, F.lit(False)), F.lit(EMAIL_READER_MINUTES)).otherwise(0.0)
+    writer, reader = F.lit(EMAIL_WRITER_MINUTES), email_reader
+    has_team = F.coalesce(F.col("has_team"), F.lit(False))
+    has_customer = F.coalesce(F.col("has_customer"), F.lit(False))
+    kind = F.col("activity_type")
+    team_minutes = (
+        F.when(kind == EMAIL, F.when(is_team_writer, writer).otherwise(reader))
+        .when(kind == MEETING, minutes * F.coalesce(F.col("team_present"), F.lit(0)))
+        .when(kind == CALL, F.when(has_team, minutes).otherwise(0.0))
+        .otherwise(minutes)
+    )
+    customer_minutes = (
+        F.when(kind == EMAIL, F.when(is_team_writer, reader).otherwise(writer))
+        .when(kind.isin(MEETING, CALL), F.when(has_customer, minutes).otherwise(0.0))
+        .otherwise(0.0)
+    )
+    return activities_df.join(sides_df, on="activity_key", how="left").select(
+        "activity_key",
+        team_minutes.cast("double").alias("team_minutes"),
+        customer_minutes.cast("double").alias("customer_minutes"),
+        F.when(kind.isin(MEETING, CALL), minutes).otherwise(0.0).alias("facetime_minutes"),
+    )
+
+
+def record_activities(counting_df: DataFrame, links_df: DataFrame, minutes_df: DataFrame) -> DataFrame:
+    """Counting activities of each as-of day, once per record they are linked to."""
+    return (
+        counting_df.join(links_df.select("activity_key", "record_type", "record_id"), on="activity_key", how="inner")
+        .join(minutes_df, on="activity_key", how="left")
+        .select(
+            "as_of_date",
+            "as_of_end",
+            "is_reported",
+            "record_type",
+            "record_id",
+            "activity_key",
+            "activity_type",
+            "activity_id",
+            "activity_at",
+            "initiated_by",
+            "followed",
+            "team_minutes",
+            "customer_minutes",
+            "facetime_minutes",
+        )
+    )
+
+
+def known_records(
+    accounts_df: DataFrame, contacts_df: DataFrame, leads_df: DataFrame, opportunities_df: DataFrame
+) -> DataFrame:
+    """Every record that gets KPIs, and whether relationship health applies to it (section 9:
+    every contact, open leads and open opportunities; accounts never)."""
+    return (
+        accounts_df.select(
+            F.lit("account").alias("record_type"),
+            F.col("account_id").alias("record_id"),
+            F.lit(False).alias("is_scored"),
+        )
+        .unionByName(
+            contacts_df.filter(~F.coalesce(F.col("do_not_track"), F.lit(False))).select(
+                F.lit("contact").alias("record_type"),
+                F.col("contact_id").alias("record_id"),
+                F.lit(True).alias("is_scored"),
+            )
+        )
+        .unionByName(
+            leads_df.select(
+                F.lit("lead").alias("record_type"),
+                F.col("lead_id").alias("record_id"),
+                (F.coalesce(F.col("status"), F.lit("open")) == "open").alias("is_scored"),
+            )
+        )
+        .unionByName(
+            opportunities_df.select(
+                F.lit("opportunity").alias("record_type"),
+                F.col("opportunity_id").alias("record_id"),
+                (F.col("status") == "open").alias("is_scored"),
+            )
+        )
+    )
