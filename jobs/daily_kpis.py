@@ -160,12 +160,12 @@ def email_requests(activities_df: DataFrame, threads_df: DataFrame, as_of_df: Da
 
 def compute(silver: dict[str, DataFrame], as_of_df: DataFrame, params: KpiParams) -> dict[str, DataFrame]:
     """Every daily gold table for the reported days of `as_of_df`, as frames (no writes)."""
-    activities_df, participants_df, links_df = (
-        silver["activities"],
-        silver["activity_participants"],
-        silver["record_links"],
-    )
+    activities_df, participants_df = silver["activities"], silver["activity_participants"]
     records_df = known_records(silver["accounts"], silver["contacts"], silver["leads"], silver["opportunities"])
+    # Links to records that never landed (kept in silver, they may land later) name nobody here.
+    links_df = silver["record_links"].join(
+        records_df.select("record_type", "record_id"), on=["record_type", "record_id"], how="left_semi"
+    )
     named_users_df = named_user_ids(silver["users"])
     counting_df = counting_activities(activities_df, as_of_df).localCheckpoint()
     minutes_df = activity_minutes(activities_df, participants_df)

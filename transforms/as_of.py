@@ -73,39 +73,31 @@ def counting_activities(activities_df: DataFrame, as_of_df: DataFrame) -> DataFr
 def activity_minutes(activities_df: DataFrame, participants_df: DataFrame) -> DataFrame:
     """Minutes each side spent on each activity (kpis.md section 3), with face time.
 
-    Email: 5 minutes for the writer's side, 2.5 for the other side when one of its people received
-    it. Meeting: its duration times the distinct internal addresses present for the team, once for
-    the customer if an external person is present. Call: its duration for each side taking part.
-    Task: its minutes, team only. `do_not_track` contacts are present nowhere.
+    Email: 5 minutes for the writer's side, 2.5 for the other side, once per email. Meeting: its
+    duration times the distinct internal addresses present for the team, once for the customer if
+    an external person is present. Call: its duration for each side. Task: its minutes, team only.
+    `do_not_track` contacts are present nowhere.
     """
-    people_df = participants_df.filter(~F.col("is_do_not_track"))
-    is_recipient = F.col("role").isin(*RECIPIENT_ROLES)
-    sides_df = people_df.groupBy("activity_key").agg(
-        F.count_distinct(
-            F.when(F.col("is_internal") & F.col("is_present") & F.col("role").isin(*MEETING_ROLES), F.col("address"))
-        ).alias("team_present"),
-        F.max(F.col("is_internal")).alias("has_team"),
-        F.max(~F.col("is_internal") & F.col("is_present")).alias("has_customer"),
-        F.max(F.col("is_internal") & is_recipient).alias("team_received"),
-        F.max(~F.col("is_internal") & is_recipient).alias("customer_received"),
+    present_df = participants_df.filter(~F.col("is_do_not_track") & F.col("is_present"))
+    sides_df = present_df.groupBy("activity_key").agg(
+        F.count_distinct(F.when(F.col("is_internal") & F.col("role").isin(*MEETING_ROLES), F.col("address"))).alias(
+            "team_present"
+        ),
+        F.max(~F.col("is_internal")).alias("has_customer"),
     )
     minutes = F.coalesce(F.col("duration_minutes"), F.lit(0.0))
     is_team_writer = F.col("initiated_by") == TEAM
-    reader_received = F.when(is_team_writer, F.col("customer_received")).otherwise(F.col("team_received"))
-    email_reader = F.when(F.coalesce(reader_received, F.lit(False)), F.lit(EMAIL_READER_MINUTES)).otherwise(0.0)
-    writer, reader = F.lit(EMAIL_WRITER_MINUTES), email_reader
-    has_team = F.coalesce(F.col("has_team"), F.lit(False))
-    has_customer = F.coalesce(F.col("has_customer"), F.lit(False))
+    writer, reader = F.lit(EMAIL_WRITER_MINUTES), F.lit(EMAIL_READER_MINUTES)
     kind = F.col("activity_type")
     team_minutes = (
         F.when(kind == EMAIL, F.when(is_team_writer, writer).otherwise(reader))
         .when(kind == MEETING, minutes * F.coalesce(F.col("team_present"), F.lit(0)))
-        .when(kind == CALL, F.when(has_team, minutes).otherwise(0.0))
         .otherwise(minutes)
     )
     customer_minutes = (
         F.when(kind == EMAIL, F.when(is_team_writer, reader).otherwise(writer))
-        .when(kind.isin(MEETING, CALL), F.when(has_customer, minutes).otherwise(0.0))
+        .when(kind == MEETING, F.when(F.coalesce(F.col("has_customer"), F.lit(False)), minutes).otherwise(0.0))
+        .when(kind == CALL, minutes)
         .otherwise(0.0)
     )
     return activities_df.join(sides_df, on="activity_key", how="left").select(

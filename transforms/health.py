@@ -87,7 +87,7 @@ def with_health_score(inputs_df: DataFrame, params: HealthParams) -> DataFrame:
         .when(F.col("health_score") >= params.fair_at, F.lit("fair"))
         .otherwise(F.lit("poor"))
     )
-    has_factors = F.col("is_scored") & (activities > 0)
+    has_factors = has_enough  # "every scored row carries the factors": rows with a score
     return (
         inputs_df.withColumn("health_engagement_ratio", F.when(has_factors, ratio))
         .withColumn("health_balance", F.when(has_factors, balance))
