@@ -176,7 +176,8 @@ def compute(silver: dict[str, DataFrame], as_of_df: DataFrame, params: KpiParams
     ).localCheckpoint()
     engagement_df = email_engagement(counting_df, participants_df, silver["email_events"], named_users_df)
     engagement_df = engagement_df.localCheckpoint()
-    requests_df = email_requests(activities_df, silver["email_threads"], as_of_df, params.response_window_days)
+    reported_df = as_of_df.filter("is_reported")
+    requests_df = email_requests(activities_df, silver["email_threads"], reported_df, params.response_window_days)
     kpis_df = relationship_kpis(
         records_df,
         as_of_df,

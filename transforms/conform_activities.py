@@ -171,7 +171,8 @@ def conform_activities(
     side that initiated it: the sender, organizer or caller's side; tasks are the team's."""
     activities_df = _emails(emails_df).unionByName(_meetings(meetings_df)).unionByName(_calls(calls_df))
     activities_df = activities_df.unionByName(_tasks(tasks_df))
-    users = users_df.select(F.col("email").alias("initiator_user_email"))
+    # distinct: two users sharing an address must not double the activity
+    users = users_df.select(F.col("email").alias("initiator_user_email")).distinct()
     initiator_is_internal = is_internal_address(
         F.col("initiator_address"), F.col("initiator_user_email"), internal_domains
     )

@@ -15,7 +15,11 @@ def crm(spark):
     users = bronze(
         spark,
         "crm_users",
-        [{"user_id": "u1", "email": "ann@rapport.example"}, {"user_id": "u2", "email": "contractor@gmail.com"}],
+        [
+            {"user_id": "u1", "email": "ann@rapport.example"},
+            {"user_id": "u2", "email": "contractor@gmail.com"},
+            {"user_id": "u3", "email": "ann@rapport.example"},  # a shared address: the smallest id, once
+        ],
     )
     contacts = bronze(
         spark,

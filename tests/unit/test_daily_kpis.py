@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 
 from jobs.config import load_config
-from jobs.daily_kpis import KpiParams, as_of_days, compute
+from jobs.daily_kpis import KpiParams, as_of_days, compute, email_requests
 from tests.builders import (
     SILVER_ACTIVITY_COLUMNS,
     SILVER_LINK_COLUMNS,
@@ -329,4 +329,28 @@ def test_deal_tracker(gold):
     ] == [
         ("o1", "u1", "develop", "light blue", 59, "fair"),
         ("o4", None, None, None, 0, "no_activities"),
+    ]
+
+
+def test_threads_are_the_ones_of_the_emails_sent_by_t(spark):
+    # a (customer) and b (team, replying to a message never seen) are apart until c, after T,
+    # references both: at T two unanswered requests; two days later one thread a -> b -> c.
+    activities_df = spark.createDataFrame(
+        [
+            activity("email", "a", "2026-03-01 10:00", by="customer"),
+            activity("email", "b", "2026-03-02 10:00", in_reply_to="lost"),
+            activity("email", "c", "2026-03-12 10:00", by="customer", references=["a", "b"]),
+        ],
+        SILVER_ACTIVITY_COLUMNS,
+    )
+    threads_df = spark.createDataFrame([("a", "a"), ("b", "a"), ("c", "a")], "email_id string, thread_key string")
+    later = date(2026, 3, 12)
+    requests_df = email_requests(activities_df, threads_df, as_of_days(spark, [T, later], 14), 30)
+    rows = sorted(tuple(r) for r in requests_df.filter("as_of_date IN ('2026-03-10', '2026-03-12')").collect())
+    assert rows == [
+        (T, "a", "customer", None),
+        (T, "b", "team", None),
+        (later, "a", "customer", 24.0),
+        (later, "b", "team", 240.0),
+        (later, "c", "customer", None),
     ]
