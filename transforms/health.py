@@ -21,6 +21,7 @@ CUSTOMER_INITIATED_WEIGHT = 1.5
 SCORE_STEEPNESS = 1.2
 MIN_ACTIVITIES = 3
 TREND_STEP = 5
+FACTOR_DECIMALS = 6
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,7 @@ def with_health_score(inputs_df: DataFrame, params: HealthParams) -> DataFrame:
     null unless the record is scored and has at least three counting activities."""
     ratio = F.col("engagement") / F.lit(params.expected_engagement)
     balance = F.least(F.lit(1.0), (F.col("customer_decayed") + 1.0) / (0.5 * F.col("team_decayed") + 1.0))
-    raw_score = 100.0 * (
-        1.0 - F.exp(-SCORE_STEEPNESS * F.col("health_engagement_ratio") * (0.5 + 0.5 * F.col("health_balance")))
-    )
+    raw_score = 100.0 * (1.0 - F.exp(-SCORE_STEEPNESS * ratio * (0.5 + 0.5 * balance)))
     activities = F.coalesce(F.col("activities"), F.lit(0))
     has_enough = F.col("is_scored") & (activities >= MIN_ACTIVITIES)
     score = F.when(has_enough, F.round(raw_score, 0).cast("int"))
@@ -89,8 +88,10 @@ def with_health_score(inputs_df: DataFrame, params: HealthParams) -> DataFrame:
     )
     has_factors = has_enough  # "every scored row carries the factors": rows with a score
     return (
-        inputs_df.withColumn("health_engagement_ratio", F.when(has_factors, ratio))
-        .withColumn("health_balance", F.when(has_factors, balance))
+        # The factors are sums of doubles, whose last bits depend on the order Spark adds in: rounded
+        # so that a back-fill and a run of that day alone publish the same values.
+        inputs_df.withColumn("health_engagement_ratio", F.when(has_factors, F.round(ratio, FACTOR_DECIMALS)))
+        .withColumn("health_balance", F.when(has_factors, F.round(balance, FACTOR_DECIMALS)))
         .withColumn("health_score", score)
         .withColumn("health_state", state)
         .withColumn(

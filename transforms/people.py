@@ -22,6 +22,7 @@ KEY = ["as_of_date", "record_type", "record_id"]
 MOST_CONTACTED_TOP = 3
 MOST_CONTACTED_RECORDS = ("account", "lead", "opportunity")
 WHO_KNOWS_WHOM_TOP = 5
+SCORE_DECIMALS = 6
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,9 @@ def who_knows_whom(
         .filter(is_connected & (F.col("user_address") != F.col("address")))
         .groupBy(*KEY, "user_id")
         .agg(
-            F.sum(weight * F.exp(-age / F.lit(params.decay_days))).alias("score"),
+            # Rounded before ranking: a sum of doubles differs in its last bits with the order
+            # Spark adds in, and a back-fill must rank exactly like a run of that day alone.
+            F.round(F.sum(weight * F.exp(-age / F.lit(params.decay_days))), SCORE_DECIMALS).alias("score"),
             F.min(last).alias("last"),
         )
         .withColumn("rank", F.row_number().over(ranking))
