@@ -1,7 +1,7 @@
 """The whole pipeline in order, with one set of options: what `make run` and a scheduler call.
 
-Layers so far: ingest (landing -> bronze + quarantine), conform (bronze -> silver). Later layers
-join the same list.
+Layers so far: ingest (landing -> bronze + quarantine), conform (bronze -> silver), daily KPIs
+(silver -> gold, as of the run's day). Later layers join the same list.
 """
 
 from __future__ import annotations
@@ -9,10 +9,13 @@ from __future__ import annotations
 import logging
 import sys
 
-from jobs import conform, generate_sample_data, ingest
-from jobs.lake import BRONZE, OPS, QUARANTINE, SILVER, Lake
+from pyspark.sql import functions as F
+
+from jobs import conform, daily_kpis, generate_sample_data, ingest
+from jobs.lake import BRONZE, GOLD, OPS, QUARANTINE, SILVER, Lake
 from jobs.runtime import build_session, job_parser, parse_job_args, run_job
 from schemas.bronze import LEDGER_TABLE, QUARANTINE_TABLE
+from schemas.gold import DAILY_TABLES
 from schemas.landing import SOURCES
 from schemas.silver import SILVER_TABLES
 
@@ -20,7 +23,8 @@ log = logging.getLogger("rapport.pipeline")
 
 DESCRIPTION = """\
 Run every layer of Rapport in order for one as-of day: ingest (landing -> bronze + quarantine),
-then conform (bronze -> silver).
+conform (bronze -> silver), then the daily relationship analytics (silver -> gold), and print what
+was written with a few example rows.
 
 examples:
   python -m jobs.pipeline --sample-if-empty          # what `make run` does
@@ -31,13 +35,64 @@ examples:
 def summary(lake: Lake, written: dict[str, int]) -> str:
     """A table of every table the pipeline keeps: rows written by this run and rows in all."""
     tables = [(BRONZE, s.name) for s in SOURCES] + [(QUARANTINE, QUARANTINE_TABLE), (OPS, LEDGER_TABLE)]
-    tables += [(SILVER, t) for t in SILVER_TABLES]
+    tables += [(SILVER, t) for t in SILVER_TABLES] + [(GOLD, t) for t in DAILY_TABLES]
     lines = [f"{'table':<34} {'written now':>12} {'rows':>12}"]
     for layer, table in tables:
         name = lake.name(layer, table)
         total = lake.read(layer, table).count() if lake.exists(layer, table) else 0
         lines.append(f"{name:<34} {written.get(name, 0):>12,} {total:>12,}")
     return "\n".join(lines)
+
+
+def _show(df, rows: int, width: int = 56) -> str:
+    """The first `rows` rows of `df` as a plain text table (values cut at `width` characters)."""
+
+    def text(value) -> str:
+        shown = "null" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
+        return shown if len(shown) <= width else shown[: width - 1] + "…"
+
+    lines = [df.columns] + [[text(v) for v in row] for row in df.limit(rows).collect()]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(df.columns))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in lines) + "\n"
+
+
+def examples(lake: Lake, as_of) -> str:
+    """A few gold rows of the day: the busiest relationships, their health, and the deal tracker."""
+    day = F.col("as_of_date") == F.lit(as_of)
+    kpis_df = lake.read(GOLD, "relationship_kpis").filter(day)
+    busiest_df = kpis_df.orderBy(
+        (F.col("interactions_by_team") + F.col("interactions_by_customer")).desc(), "record_type", "record_id"
+    ).select(
+        "record_type",
+        "record_id",
+        "interactions_by_team",
+        "interactions_by_customer",
+        "team_hours",
+        "response_rate_by_us",
+        "health_score",
+        "health_state",
+        "health_trend",
+        "summary",
+    )
+    deals_df = (
+        lake.read(GOLD, "deal_tracker")
+        .filter(day)
+        .orderBy(F.col("estimated_revenue").desc_nulls_last(), "opportunity_id")
+        .select("opportunity_id", "stage", "stage_color", "estimated_revenue", "estimated_close_date", "health_score")
+    )
+    states_df = kpis_df.groupBy("record_type", "health_state").count().orderBy("record_type", "health_state")
+    return "\n".join(
+        [
+            f"\n{lake.name(GOLD, 'relationship_kpis')}: the busiest relationships on {as_of}",
+            _show(busiest_df, 5),
+            f"{lake.name(GOLD, 'relationship_kpis')}: relationship health by record type",
+            _show(states_df, 20),
+            f"{lake.name(GOLD, 'deal_tracker')}: the largest open deals",
+            _show(deals_df, 5),
+            f"query them with `make sql`, e.g. SELECT * FROM {lake.name(GOLD, 'relationship_kpis')} "
+            f"WHERE as_of_date = '{as_of}' AND health_state = 'poor'",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,8 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         written[lake.name(OPS, LEDGER_TABLE)] = result.files
         conformed = conform.run(spark, config)
         written.update({lake.name(SILVER, t): n for t, n in conformed.rows.items()})
+        written.update(daily_kpis.run(spark, config, [args.as_of]))
         print(f"\nRapport pipeline, as of {args.as_of}: lake {lake.root}\n", file=sys.stdout)
         print(summary(lake, written), file=sys.stdout)
+        print(examples(lake, args.as_of), file=sys.stdout)
         return 0
 
     return run_job(body, "pipeline")
