@@ -255,8 +255,11 @@ def explode_participants(
     to an account through the contact, else (external addresses only) through an account's email
     domain. Where several records share an address or domain, the smallest id is taken."""
     users = _smallest_id_by_address(users_df, "user_id")
+    # An address shared by several contacts names the smallest; if any of them asked not to be
+    # tracked, the address is not tracked (privacy first).
     contacts = contacts_df.groupBy(F.col("email").alias("address")).agg(
-        F.min_by(F.struct("contact_id", "account_id", "do_not_track"), F.col("contact_id")).alias("contact")
+        F.min_by(F.struct("contact_id", "account_id"), F.col("contact_id")).alias("contact"),
+        F.max(F.coalesce(F.col("do_not_track"), F.lit(False))).alias("any_do_not_track"),
     )
     leads = _smallest_id_by_address(leads_df, "lead_id")
     domains = (
@@ -290,6 +293,6 @@ def explode_participants(
         F.when(F.col("contact.account_id").isNotNull(), F.lit("contact"))
         .when(~is_internal & F.col("domain_account_id").isNotNull(), F.lit("domain"))
         .alias("account_match"),
-        F.coalesce(F.col("contact.do_not_track"), F.lit(False)).alias("is_do_not_track"),
+        F.coalesce(F.col("any_do_not_track"), F.lit(False)).alias("is_do_not_track"),
         F.when(~is_known, F.sha2(F.concat(F.lit(pseudonym_salt), F.col("address")), 256)).alias("person_key"),
     )

@@ -128,6 +128,25 @@ def _lead_links(participants_df: DataFrame, leads_df: DataFrame) -> DataFrame:
     )
 
 
+def with_every_record_of_the_address(people_df: DataFrame, contacts_df: DataFrame, leads_df: DataFrame) -> DataFrame:
+    """Participants -> one row per participant and contact, and per lead, whose email is its address.
+
+    Silver participants name the smallest contact and lead of an address; the rules of section 1
+    link every record whose email is a participant, so several contacts (or leads) sharing one
+    address are each linked, each with its own account. Addresses of `do_not_track` contacts are
+    gone before this (`with_tracked_flags`).
+    """
+    contacts_by_address_df = contacts_df.filter(~F.coalesce(F.col("do_not_track"), F.lit(False))).select(
+        F.col("email").alias("address"), "contact_id", F.col("account_id").alias("contact_account_id")
+    )
+    leads_by_address_df = leads_df.select(F.col("email").alias("address"), "lead_id")
+    return (
+        people_df.drop("contact_id", "lead_id")
+        .join(contacts_by_address_df, on="address", how="left")
+        .join(leads_by_address_df, on="address", how="left")
+    )
+
+
 def link_records(
     activities_df: DataFrame,
     participants_df: DataFrame,
@@ -145,15 +164,13 @@ def link_records(
     keys = tracked_df.select("activity_key", "activity_type")
     people = with_tracked_flags(participants_df).join(keys, on=["activity_key", "activity_type"], how="inner")
 
+    people = with_every_record_of_the_address(people, contacts_df, leads_df)
     contact_people = people.filter(F.col("contact_id").isNotNull())
     links = [
         _regarding_links(tracked_df),
         _link(contact_people, CONTACT, "contact_id", "participant"),
         _link(
-            contact_people.filter(F.col("account_id").isNotNull() & (F.col("account_match") == "contact")),
-            ACCOUNT,
-            "account_id",
-            "participant",
+            contact_people.filter(F.col("contact_account_id").isNotNull()), ACCOUNT, "contact_account_id", "participant"
         ),
         _lead_links(people, leads_df),
     ]

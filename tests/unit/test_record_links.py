@@ -53,10 +53,17 @@ def test_links_follow_every_rule_of_section_1(spark):
         [("a1", ["acme.com"], "c1"), ("a3", ["acme.com", "acme.org"], None), ("a2", ["globex.com"], None)],
         "account_id string, email_domains array<string>, primary_contact_id string",
     )
-    contacts_df = spark.createDataFrame([("c1", False), ("c2", True)], "contact_id string, do_not_track boolean")
+    contacts_df = spark.createDataFrame(
+        [
+            ("c1", "bob@acme.com", "a1", False),
+            ("c2", "dina@acme.com", "a1", True),
+            ("c4", "bob@acme.com", "a2", False),  # Bob twice in the CRM: both records are linked
+        ],
+        "contact_id string, email string, account_id string, do_not_track boolean",
+    )
     leads_df = spark.createDataFrame(
-        [("l1", "u1", ["c1"]), ("l2", "u2", [])],
-        "lead_id string, owner_id string, stakeholder_contact_ids array<string>",
+        [("l1", "lee@startup.io", "u1", ["c1"]), ("l2", "nobody@startup.io", "u2", [])],
+        "lead_id string, email string, owner_id string, stakeholder_contact_ids array<string>",
     )
     opportunities_df = spark.createDataFrame(
         [
@@ -75,16 +82,22 @@ def test_links_follow_every_rule_of_section_1(spark):
             ("email:e1", "email", "contact", "c1", "participant"),
             ("email:e1", "email", "account", "a1", "participant"),  # by contact and by domain: participant wins
             ("email:e1", "email", "account", "a3", "domain"),
+            ("email:e1", "email", "contact", "c4", "participant"),
+            ("email:e1", "email", "account", "a2", "participant"),
             ("email:e1", "email", "opportunity", "o1", "participant"),
             ("email:e1", "email", "lead", "l1", "participant"),  # stakeholder c1 and owner u1 both there
             ("meeting:m1", "meeting", "contact", "c1", "participant"),  # declined still links
             ("meeting:m1", "meeting", "account", "a1", "participant"),
             ("meeting:m1", "meeting", "account", "a3", "domain"),
+            ("meeting:m1", "meeting", "contact", "c4", "participant"),
+            ("meeting:m1", "meeting", "account", "a2", "participant"),
             ("meeting:m1", "meeting", "lead", "l1", "participant"),  # the lead rule holds for meetings too
             ("meeting:m2", "meeting", "opportunity", "o3", "regarding"),  # o2's people meet, but no regarding
             ("meeting:m2", "meeting", "contact", "c1", "participant"),
             ("meeting:m2", "meeting", "account", "a1", "participant"),
             ("meeting:m2", "meeting", "account", "a3", "domain"),
+            ("meeting:m2", "meeting", "contact", "c4", "participant"),
+            ("meeting:m2", "meeting", "account", "a2", "participant"),
             ("task:t1", "task", "lead", "l1", "regarding"),
             ("call:k1", "call", "lead", "l1", "participant"),
         ],
