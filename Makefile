@@ -9,6 +9,8 @@ JARS := .jars
 ARGS ?=
 PYTEST_ARGS ?=
 BENCH_SCALES ?= 30000 300000
+BENCH_DAILY_SCALES ?= 1000000 10000000
+BENCH_INCREMENTAL_SCALE ?= 30000
 
 .PHONY: help setup run test unit lint sql bench check-real-data sample clean dist
 
@@ -58,8 +60,9 @@ sql: setup ## a Spark SQL shell on the lake's catalog
 sample: setup ## (re)generate the sample landing zone: ARGS="--scale small --bad-lines"
 	$(PY) -m jobs.generate_sample_data $(ARGS)
 
-bench: setup ## ingest + conform throughput and peak driver memory at two scales (BENCH_SCALES)
-	$(PY) -m bench.run --scales $(BENCH_SCALES) $(ARGS)
+bench: setup ## wall time, throughput and peak memory: ingest + conform, the daily KPIs, a new day on a year
+	$(PY) -m bench.run --scales $(BENCH_SCALES) --daily-scales $(BENCH_DAILY_SCALES) \
+	  --incremental-scale $(BENCH_INCREMENTAL_SCALE) $(ARGS)
 
 check-real-data: setup ## ingest ../shared/data/usrp-users-mail through the .eml path (skips without it)
 	$(PY) -m bench.real_mail $(ARGS)

@@ -15,7 +15,8 @@ Shape (for `activities` = A, over `days` days ending with the day `end`):
   Grain: one row per account_id.
 - contacts: one per 100 activities, dealt to accounts round-robin (contact c belongs to account
   c % accounts; the first one is the primary contact); one in 33 (never a primary) is
-  `do_not_track`. Grain: one row per contact_id.
+  `do_not_track`; the last of an account with 4 or more has no activity yet. Grain: one row per
+  contact_id.
 - opportunities: one per 500 activities (open, won and lost), leads: one per 2,000, each of an
   account, dealt round-robin too. Grain: one row per opportunity_id, lead_id.
 - activities: ~40% emails, ~25% meetings, ~20% calls, ~15% tasks; `counts_from`, `planned_at`,
@@ -32,7 +33,10 @@ Shape (for `activities` = A, over `days` days ending with the day `end`):
 - email_threads: emails come in threads of 1 to 8 (a fixed pattern of sizes, repeated); each reply's
   `in_reply_to` is the previous email of its thread and its `references` the first and previous
   ones, half the threads carry a `thread_id`, and `thread_key` is the thread's smallest node (its
-  first email, as `transforms.threads` finds it). Grain: one row per email_id.
+  first email, as `transforms.threads` finds it). 3% of threads are still going at the end: their
+  last emails are sent up to `ingest.future_tolerance_days` after it (as ingest accepts), so a daily
+  run for `end` finds threads that changed after its day and works them out as of it. Grain: one
+  row per email_id.
 - email_events: ~15% of the team's tracked emails are followed, with 0 to 3 events each, none after
   the end of `end`. Grain: one row per event_id.
 
@@ -202,6 +206,7 @@ EMAIL_SHARE, MEETING_SHARE, CALL_SHARE = 0.40, 0.25, 0.20  # tasks: the rest
 ACTIVITIES_PER_USER, MIN_USERS, USERS_PER_TEAM = 2_000, 20, 5
 ACTIVITIES_PER_ACCOUNT, MIN_ACCOUNTS = 1_000, 10
 ACTIVITIES_PER_CONTACT, MIN_CONTACTS_PER_ACCOUNT = 100, 2
+UNTOUCHED_FROM = 4  # accounts with this many contacts have one nobody has contacted yet
 ACTIVITIES_PER_OPPORTUNITY = 500
 ACTIVITIES_PER_LEAD, MIN_LEADS = 2_000, 5
 MIN_ACTIVITIES = 1_000
@@ -224,6 +229,9 @@ THREAD_ID_SHARE = 0.5
 TEAM_STARTS_THREAD = 0.55
 SAME_SIDE_AGAIN = 0.15  # a reply that comes from the same side as the email before it
 LATE_THREAD_SHARE = 0.06  # replies more than 30 days apart (never a response)
+# Threads still going at the end: their last emails land up to `ingest.future_tolerance_days` after
+# it (ingest accepts that much), so the daily job finds threads that changed after its day.
+ONGOING_THREAD_SHARE = 0.03
 FOLLOWED_SHARE = 0.15
 MAX_EVENTS = 3
 EVENT_WINDOW_DAYS = 3
@@ -286,8 +294,10 @@ class Shape:
 class _World:
     """The seeded draws and the records every table agrees on, as column expressions of row indexes."""
 
-    def __init__(self, shape: Shape, seed: int, end: date, days: int, internal_domain: str, salt: str):
-        self.shape, self.seed, self.days = shape, seed, days
+    def __init__(
+        self, shape: Shape, seed: int, end: date, days: int, internal_domain: str, salt: str, future_days: int
+    ):
+        self.shape, self.seed, self.days, self.future_days = shape, seed, days, future_days
         self.end = end
         self.end_s = int(datetime.combine(end + timedelta(days=1), datetime.min.time(), UTC).timestamp())
         self.internal_domain, self.salt = internal_domain, salt
@@ -370,12 +380,12 @@ class _World:
         account = F.pmod(opportunity, F.lit(self.shape.accounts))
         return F.pmod(self.account_owner(account) + F.floor(opportunity / self.shape.accounts), F.lit(self.shape.users))
 
-    def member(self, owner: Column, pick: Column, items: int) -> Column:
-        """Item `floor(pick * n)` of the n items of `owner` (0 <= pick < 1), items being dealt to
+    def member(self, account: Column, pick: Column, items: int) -> Column:
+        """Item `floor(pick * n)` of the n items of `account` (0 <= pick < 1), items being dealt to
         accounts round-robin (item i to account i % accounts); null when the account has none."""
-        owners = self.shape.accounts
-        count = F.floor((F.lit(items - 1) - owner) / owners).cast("long") + 1
-        return F.when(count > 0, owner + F.floor(pick * count).cast("long") * owners)
+        accounts = self.shape.accounts
+        count = F.floor((F.lit(items - 1) - account) / accounts).cast("long") + 1
+        return F.when(count > 0, account + F.floor(pick * count).cast("long") * accounts)
 
     def contacts_of(self, account: Column) -> Column:
         return F.floor((F.lit(self.shape.contacts - 1) - account) / self.shape.accounts).cast("long") + 1
@@ -522,7 +532,9 @@ def _with_plan(df: DataFrame, w: _World, kind: str, unit: Column, regarding: str
         return w.uniform(f"{kind}.{name}", unit)
 
     account = F.floor(F.lit(s.accounts) * F.pow(draw("account"), ACCOUNT_SKEW)).cast("long")
-    contacts = w.contacts_of(F.col("account"))
+    # the last contact of an account with several is not contacted yet (no activities)
+    all_contacts = w.contacts_of(F.col("account"))
+    contacts = F.when(all_contacts >= UNTOUCHED_FROM, all_contacts - 1).otherwise(all_contacts)
     first = F.floor(F.col("contacts") * F.pow(draw("contact"), CONTACT_SKEW)).cast("long")
     k_draw = draw("k")
     wanted = F.when(k_draw < 0.55, 1).when(k_draw < 0.85, 2).otherwise(3)
@@ -661,7 +673,10 @@ def email_rows(spark: SparkSession, w: _World) -> DataFrame:
     jitter = F.when(later > 0, w.uniform("email.jitter", t, p)).otherwise(0.0)
     span_days = gap_hours * (F.col("size") - 1) / 24.0
     fitting = F.greatest(F.lit(0.0), F.lit(float(w.days)) - span_days)
-    last_s = w.before_end(F.least(w.account_age("email.age", F.col("account"), t), fitting))
+    ongoing = (F.col("size") > 1) & (w.uniform("email.ongoing", t) < ONGOING_THREAD_SHARE)
+    last_s = F.when(
+        ongoing, F.lit(w.end_s) + w.below("email.ahead", max(1, w.future_days * SECONDS_PER_DAY), t)
+    ).otherwise(w.before_end(F.least(w.account_age("email.age", F.col("account"), t), fitting)))
     sent_s = last_s - F.floor(gap_hours * 3600 * (later - 0.5 * jitter)).cast("long")
     subject = F.format_string("Synthetic thread %d", t)
     previous = email_id_at(p - 1)
@@ -678,7 +693,11 @@ def email_rows(spark: SparkSession, w: _World) -> DataFrame:
         .withColumn("counts_from", sent_at)
         .withColumn("subject", F.when(p > 0, F.concat(F.lit("Re: "), subject)).otherwise(subject))
         .withColumn(
-            "followed", F.col("team") & ~F.col("internal_only") & (w.uniform("email.followed", i) < FOLLOWED_SHARE)
+            "followed",
+            F.col("team")
+            & ~F.col("internal_only")
+            & (F.col("sent_s") < w.end_s)
+            & (w.uniform("email.followed", i) < FOLLOWED_SHARE),
         )
         .withColumn(
             "thread_id",
@@ -1016,7 +1035,15 @@ def synthetic_frames(
 ) -> dict[str, DataFrame]:
     """Every silver table the daily job reads, as frames (no action, no write)."""
     internal_domains = config.get("org.internal_domains", []) or ["rapport.example"]
-    w = _World(Shape.of(activities), seed, end, days, str(internal_domains[0]).lower(), pseudonym_salt(config))
+    w = _World(
+        Shape.of(activities),
+        seed,
+        end,
+        days,
+        str(internal_domains[0]).lower(),
+        pseudonym_salt(config),
+        int(config.get("ingest.future_tolerance_days", 2)),
+    )
     rows = {
         "email": email_rows(spark, w),
         "meeting": meeting_rows(spark, w),
