@@ -17,6 +17,7 @@ from schemas.gold import (
     STRENGTHS,
 )
 from schemas.silver import ACTIVITY_TYPES, SIDES
+from transforms.relationship_kpis import COUNT_COLUMNS
 
 # Anything shaped like an address. Message-IDs look like addresses too: `email_engagement.email_id`
 # is the email's own id (its key), not a person, and is the one text column not checked.
@@ -30,17 +31,8 @@ RATES = (
     "attachment_view_rate",
     "reply_rate",
 )
-RELATIONSHIP_COUNTS = (
-    "emails_sent",
-    "emails_received",
-    "meetings_sent",
-    "meetings_received",
-    "calls_made",
-    "calls_received",
-    "tasks_completed",
-    "replies_by_team",
-    "replies_by_customer",
-    "followed_emails",
+RELATIONSHIP_AMOUNTS = (
+    *COUNT_COLUMNS,
     "team_hours",
     "customer_hours",
     "facetime_hours",
@@ -81,7 +73,7 @@ SUITES = {
         _in_set("record_type", RECORD_TYPES),
         _between("health_score", 0, 100),
         *[_between(rate, 0, 1) for rate in RATES],
-        *[_between(count, 0) for count in RELATIONSHIP_COUNTS],
+        *[_between(count, 0) for count in RELATIONSHIP_AMOUNTS],
         _in_set("health_state", HEALTH_STATES),
         _in_set("health_trend", HEALTH_TRENDS),
         _in_set("last_interaction_type", ACTIVITY_TYPES),

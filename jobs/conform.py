@@ -294,26 +294,20 @@ def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: 
     if "emails" in changed:  # one new reply can join two threads: threads come from all emails again
         for table, df in thread_tables(lake.read(SILVER, "activities"), config).items():
             written[table] = _publish(lake, config, table, df, lambda d, t=table: lake.overwrite(d, SILVER, t))
-    if "email_events" in changed:
-        events = _new_ids(lake, "email_events", last["email_events"], "event_id").localCheckpoint()
-        new_events = lake.read(BRONZE, "email_events").join(events, on="event_id", how="left_semi")
-        written["email_events"] = _publish(
-            lake,
-            config,
-            "email_events",
-            event_table(new_events),
-            lambda d: lake.replace_keys(d, SILVER, "email_events", events, "event_id"),
-        )
-    if "transcripts" in changed:
-        calls = _new_ids(lake, "transcripts", last["transcripts"], "call_id").localCheckpoint()
-        transcripts = lake.read(BRONZE, "transcripts").join(calls, on="call_id", how="left_semi")
-        written["call_turns"] = _publish(
-            lake,
-            config,
-            "call_turns",
-            turn_table(transcripts),
-            lambda d: lake.replace_keys(d, SILVER, "call_turns", calls, "call_id"),
-        )
+    for source, key, table, transform in (
+        ("email_events", "event_id", "email_events", event_table),
+        ("transcripts", "call_id", "call_turns", turn_table),
+    ):
+        if source in changed:
+            ids = _new_ids(lake, source, last[source], key).localCheckpoint()
+            new_rows = lake.read(BRONZE, source).join(ids, on=key, how="left_semi")
+            written[table] = _publish(
+                lake,
+                config,
+                table,
+                transform(new_rows),
+                lambda d, t=table, i=ids, k=key: lake.replace_keys(d, SILVER, t, i, k),
+            )
     return written
 
 
