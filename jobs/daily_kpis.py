@@ -228,7 +228,10 @@ def read_silver(lake: Lake) -> dict[str, DataFrame]:
     missing = [t for t in SILVER_INPUTS if not lake.exists(SILVER, t)]
     if missing:
         raise JobError(f"silver tables missing: {', '.join(missing)}; run `python -m jobs.conform` first")
-    return {table: lake.read(SILVER, table) for table in SILVER_INPUTS}
+    silver = {table: lake.read(SILVER, table) for table in SILVER_INPUTS}
+    # Counts of Delta tables come from the transaction log's statistics: cheap at any size.
+    log.info("read %s", ", ".join(f"{lake.name(SILVER, t)} {df.count():,}" for t, df in silver.items()))
+    return silver
 
 
 def run(spark: SparkSession, config: Config, days: list[date]) -> dict[str, int]:
