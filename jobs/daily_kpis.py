@@ -95,30 +95,36 @@ class KpiParams:
 
     @classmethod
     def from_config(cls, config: Config) -> KpiParams:
-        weights = config.get("kpi.health.weights", {}) or {}
+        """The kpi.* section; a key it lacks takes the default of its dataclass field."""
+        health, connections = HealthParams(), ConnectionParams()
+        weights = dict(health.weights) | (config.get("kpi.health.weights", {}) or {})
         for kind, weight in weights.items():
             if not 0.5 <= float(weight) <= 1.5:
                 raise JobError(f"kpi.health.weights.{kind} = {weight}: type weights must lie in [0.5, 1.5]")
         connection_weights = config.get("kpi.who_knows_whom.weights", {}) or {}
+
+        def number(key: str, default: float) -> float:
+            return float(config.get(key, default))
+
         return cls(
             health=HealthParams(
-                frequency_days=float(config.get("kpi.health.frequency_days", 7)),
-                lookback_days=float(config.get("kpi.health.lookback_days", 365)),
-                weights=tuple((kind, float(weights.get(kind, 1.0))) for kind in ("email", "meeting", "call", "task")),
-                good_at=int(config.get("kpi.health.good_at", 60)),
-                fair_at=int(config.get("kpi.health.fair_at", 40)),
+                frequency_days=number("kpi.health.frequency_days", health.frequency_days),
+                lookback_days=number("kpi.health.lookback_days", health.lookback_days),
+                weights=tuple((kind, float(weight)) for kind, weight in weights.items()),
+                good_at=int(number("kpi.health.good_at", health.good_at)),
+                fair_at=int(number("kpi.health.fair_at", health.fair_at)),
             ),
             connections=ConnectionParams(
-                lookback_days=float(config.get("kpi.who_knows_whom.lookback_days", 365)),
-                decay_days=float(config.get("kpi.who_knows_whom.decay_days", 90)),
-                email_weight=float(connection_weights.get("email", 1.0)),
-                meeting_weight=float(connection_weights.get("meeting", 2.0)),
-                strong_at=float(config.get("kpi.who_knows_whom.strong_at", 5)),
-                fair_at=float(config.get("kpi.who_knows_whom.fair_at", 2)),
+                lookback_days=number("kpi.who_knows_whom.lookback_days", connections.lookback_days),
+                decay_days=number("kpi.who_knows_whom.decay_days", connections.decay_days),
+                email_weight=float(connection_weights.get("email", connections.email_weight)),
+                meeting_weight=float(connection_weights.get("meeting", connections.meeting_weight)),
+                strong_at=number("kpi.who_knows_whom.strong_at", connections.strong_at),
+                fair_at=number("kpi.who_knows_whom.fair_at", connections.fair_at),
             ),
-            response_window_days=int(config.get("kpi.response_window_days", 30)),
-            activity_days=int(config.get("kpi.activity_days", 60)),
-            days_per_pass=max(1, int(config.get("kpi.backfill_days_per_pass", 7))),
+            response_window_days=int(number("kpi.response_window_days", 30)),
+            activity_days=int(number("kpi.activity_days", 60)),
+            days_per_pass=max(1, int(number("kpi.backfill_days_per_pass", 7))),
         )
 
 

@@ -43,21 +43,13 @@ def age_days(at: Column) -> Column:
     return (F.unix_micros(F.col("as_of_end")) - F.unix_micros(at)) / F.lit(float(MICROS_PER_DAY))
 
 
-def latest_first(at: str = "activity_at", *payload: str) -> Column:
-    """A struct whose minimum is the latest activity; ties by type order, then the smaller id. The
-    payload columns ride along so that `F.min` of it picks the whole winning row."""
+def by_time(at: str, *payload: str, latest: bool = False) -> Column:
+    """A struct whose minimum is the earliest activity (the latest with `latest`); ties by type
+    order, then the smaller id. The payload columns ride along so that `F.min` of it picks the
+    whole winning row."""
+    micros = F.unix_micros(F.col(at))
     return F.struct(
-        (F.lit(0) - F.unix_micros(F.col(at))).alias("order_at"),
-        type_order().alias("order_type"),
-        F.col("activity_id").alias("order_id"),
-        *[F.col(c) for c in payload],
-    )
-
-
-def earliest_first(at: str, *payload: str) -> Column:
-    """Like `latest_first`, for the earliest activity."""
-    return F.struct(
-        F.unix_micros(F.col(at)).alias("order_at"),
+        (-micros if latest else micros).alias("order_at"),
         type_order().alias("order_type"),
         F.col("activity_id").alias("order_id"),
         *[F.col(c) for c in payload],

@@ -53,9 +53,9 @@ def _type_weight(weights: tuple[tuple[str, float], ...]) -> Column:
 
 def health_inputs(record_activities_df: DataFrame, params: HealthParams) -> DataFrame:
     """Sums over the counting activities of the lookback: E, C, M, their count and the last one."""
-    decay = F.exp(-age_days(F.col("activity_at")) / F.lit(params.tau_days))
-    initiated_weight = F.when(F.col("initiated_by") == CUSTOMER, F.lit(CUSTOMER_INITIATED_WEIGHT)).otherwise(1.0)
     age = age_days(F.col("activity_at"))
+    decay = F.exp(-age / F.lit(params.tau_days))
+    initiated_weight = F.when(F.col("initiated_by") == CUSTOMER, F.lit(CUSTOMER_INITIATED_WEIGHT)).otherwise(1.0)
     return (
         record_activities_df.filter((age >= 0) & (age <= F.lit(params.lookback_days)))
         .groupBy(*KEY)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from transforms.as_of import CALL, EMAIL, MEETING, MEETING_ROLES, RECIPIENT_ROLES, age_days, latest_first
+from transforms.as_of import CALL, EMAIL, MEETING, MEETING_ROLES, RECIPIENT_ROLES, age_days, by_time
 
 KEY = ["as_of_date", "record_type", "record_id"]
 MOST_CONTACTED_TOP = 3
@@ -161,7 +161,7 @@ def who_knows_whom(
         (F.col("user_sent") & F.col("received")) | (F.col("sent") & F.col("user_received")),
     ).otherwise(F.col("user_attended") & F.col("attended"))
     weight = F.when(F.col("activity_type") == EMAIL, F.lit(params.email_weight)).otherwise(F.lit(params.meeting_weight))
-    last = latest_first("activity_at", "activity_at", "activity_type")
+    last = by_time("activity_at", "activity_at", "activity_type", latest=True)
     ranking = Window.partitionBy(*KEY).orderBy(
         F.col("score").desc(), F.col("last.activity_at").desc(), F.col("user_id").asc()
     )

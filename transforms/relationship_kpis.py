@@ -11,7 +11,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from transforms.as_of import CALL, CUSTOMER, EMAIL, MEETING, TASK, TEAM, earliest_first, latest_first
+from transforms.as_of import CALL, CUSTOMER, EMAIL, MEETING, TASK, TEAM, by_time
 
 KEY = ["as_of_date", "record_type", "record_id"]
 MINUTES_PER_HOUR = 60.0
@@ -52,7 +52,7 @@ def direction_counts() -> dict[str, Column]:
 
 def interaction_counts(record_activities_df: DataFrame) -> DataFrame:
     """Lifetime counts by type and direction, minutes by side, and the last interaction."""
-    last = latest_first("activity_at", "activity_at", "activity_type", "initiated_by")
+    last = by_time("activity_at", "activity_at", "activity_type", "initiated_by", latest=True)
     return (
         record_activities_df.filter("is_reported")
         .groupBy(*KEY)
@@ -85,7 +85,7 @@ def next_interactions(activities_df: DataFrame, links_df: DataFrame, as_of_df: D
         "activity_key", "activity_type", "activity_id", "planned_at"
     )
     reported_df = as_of_df.filter("is_reported").select("as_of_date", "as_of_end")
-    first = earliest_first("planned_at", "planned_at", "activity_type")
+    first = by_time("planned_at", "planned_at", "activity_type")
     return (
         planned_df.join(F.broadcast(reported_df), on=F.col("planned_at") >= F.col("as_of_end"), how="inner")
         .join(links_df.select("activity_key", "record_type", "record_id"), on="activity_key", how="inner")

@@ -7,7 +7,7 @@ score = round_half_up(100 (1 - e^(-1.2 (E / E_exp) (0.5 + 0.5 balance)))).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -17,6 +17,7 @@ from tests.builders import (
     SILVER_LINK_COLUMNS,
     SILVER_PARTICIPANT_COLUMNS,
     activity,
+    at,
     linked,
 )
 from transforms.as_of import activity_minutes, counting_activities, record_activities
@@ -45,7 +46,7 @@ HISTORIES = {
     ],
     # One team email a week for 60 weeks: 53 in the lookback, 56 at T and at T-14: steady, fair;
     # balance (0 + 1) / (0.5 M + 1) = 0.458 shows the customer never initiates.
-    "steady": [("email", f"2026-03-10 00:00-{week}w", "team") for week in range(60)],
+    "steady": [("email", str(at("2026-03-10 00:00") - timedelta(weeks=week)), "team") for week in range(60)],
     # 365 days old exactly still counts; a minute older does not: 3 activities, scored (poor).
     "lookback": [
         ("task", "2025-03-11 00:00", "team"),
@@ -57,22 +58,12 @@ HISTORIES = {
 }
 
 
-def _when(text: str) -> str:
-    """'2026-03-10 00:00-3w' -> three weeks before."""
-    from datetime import datetime, timedelta
-
-    if "-" in text[16:]:
-        base, weeks = text[:16], int(text[17:-1])
-        return (datetime.fromisoformat(base) - timedelta(weeks=weeks)).isoformat(sep=" ")
-    return text
-
-
 def health_rows(spark, params: HealthParams, records=None):
     activities, links = [], []
     for record, history in HISTORIES.items():
         for n, (kind, when, side) in enumerate(history):
             key = f"{record}-{n}"
-            activities.append(activity(kind, key, _when(when), by=side, minutes=30))
+            activities.append(activity(kind, key, when, by=side, minutes=30))
             links += linked(f"{kind}:{key}", f"contact:{record}")
     activities_df = spark.createDataFrame(activities, SILVER_ACTIVITY_COLUMNS)
     links_df = spark.createDataFrame(links, SILVER_LINK_COLUMNS)
