@@ -12,7 +12,7 @@ BENCH_SCALES ?= 30000 300000
 BENCH_DAILY_SCALES ?= 1000000 10000000
 BENCH_INCREMENTAL_SCALE ?= 30000
 
-.PHONY: help setup run test unit lint sql bench check-real-data sample clean dist
+.PHONY: help setup run test unit lint sql config bench check-real-data sample clean dist
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -41,7 +41,7 @@ $(JARS)/.fetched: $(VENV)/.installed tools/delta-jars/pom.xml
 	else echo "mvn not found: Delta will be resolved by Spark (spark.jars.packages)"; mkdir -p $(JARS); fi
 	@touch $@
 
-run: setup ## run the whole pipeline on conf/local.yaml (sample data if the landing zone is empty)
+run: setup ## run the whole pipeline on conf/local.yaml (sample data only into the embedded default's empty landing zone)
 	$(PY) -m jobs.pipeline --sample-if-empty $(ARGS)
 
 test: setup ## run every test (unit, then integration on generated data)
@@ -54,8 +54,11 @@ lint: setup ## ruff over the code
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-sql: setup ## a Spark SQL shell on the lake's catalog
+sql: setup ## a Spark SQL shell on the lake's catalog; ARGS="-e 'SELECT ...' --format csv" runs one statement
 	$(PY) -m jobs.sql $(ARGS)
+
+config: setup ## print the configuration a job would run with, every default included (ARGS="--conf FILE")
+	$(PY) -m jobs.config $(ARGS)
 
 sample: setup ## (re)generate the sample landing zone: ARGS="--scale small --bad-lines"
 	$(PY) -m jobs.generate_sample_data $(ARGS)

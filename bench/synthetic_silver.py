@@ -1034,15 +1034,15 @@ def synthetic_frames(
     spark: SparkSession, config: Config, activities: int, days: int, end: date, seed: int
 ) -> dict[str, DataFrame]:
     """Every silver table the daily job reads, as frames (no action, no write)."""
-    internal_domains = config.get("org.internal_domains", []) or ["rapport.example"]
+    internal_domains = config.org.internal_domains or ["rapport.example"]
     w = _World(
         Shape.of(activities),
         seed,
         end,
         days,
-        str(internal_domains[0]).lower(),
+        internal_domains[0],
         pseudonym_salt(config),
-        int(config.get("ingest.future_tolerance_days", 2)),
+        config.ingest.future_tolerance_days,
     )
     rows = {
         "email": email_rows(spark, w),

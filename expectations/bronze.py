@@ -13,6 +13,8 @@ import great_expectations.expectations as gxe
 from schemas.landing import OPPORTUNITIES, Kind, Source
 
 WARNING = "warning"
+# Where a failing row landed: how a failed expectation names it.
+POSITION = {"key": ["source_file", "source_line"]}
 
 
 def bronze_suite(source: Source) -> gx.ExpectationSuite:
@@ -33,7 +35,7 @@ def bronze_suite(source: Source) -> gx.ExpectationSuite:
             )
             for column in ("actual_revenue", "actual_close_date")
         ]
-    return gx.ExpectationSuite(name=f"bronze.{source.name}", expectations=expectations)
+    return gx.ExpectationSuite(name=f"bronze.{source.name}", expectations=expectations, meta=dict(POSITION))
 
 
 def quarantine_suite() -> gx.ExpectationSuite:
@@ -44,4 +46,5 @@ def quarantine_suite() -> gx.ExpectationSuite:
             gxe.ExpectColumnValuesToNotBeNull(column="reason"),
             gxe.ExpectColumnValuesToNotBeNull(column="detail"),
         ],
+        meta=dict(POSITION),
     )

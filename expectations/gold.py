@@ -113,4 +113,7 @@ SUITES = {
 
 
 def gold_suite(table: str) -> gx.ExpectationSuite:
-    return gx.ExpectationSuite(name=f"gold.{table}", expectations=[*_common(table), *SUITES[table]()])
+    _, key = DAILY_TABLES[table]
+    return gx.ExpectationSuite(
+        name=f"gold.{table}", expectations=[*_common(table), *SUITES[table]()], meta={"key": ["as_of_date", *key]}
+    )

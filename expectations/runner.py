@@ -1,8 +1,10 @@
 """Validate a DataFrame against its table's Great Expectations suite before it is written.
 
 A failed expectation of severity `critical` (the default) stops the job with a message naming
-the table, the expectation and the column; a failed `warning` is logged and the write goes on.
-One ephemeral GX context per process; the Spark data source does not persist the frame.
+the table, the expectation, the column and a few failing rows by their key (a suite names its key
+columns in `meta["key"]`); a failed `warning` is logged and the write goes on.
+One ephemeral GX context per process; the Spark data source does not persist the frame. Suites run
+with counts only; the failing rows are looked up afterwards, for the failed expectations alone.
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger("rapport.expectations")
 RESULT_FORMAT = "BASIC"  # counts of unexpected rows, without collecting lists of them
+EXAMPLE_ROWS = 3  # failing rows shown per failed expectation
+# Expectations whose failing value may be personal data (an address in a text column): the rows
+# are shown by their key, the value is not.
+HIDDEN_VALUE_TYPES = ("expect_column_values_to_not_match_regex", "expect_column_values_to_match_regex")
 
 
 class DataQualityError(RuntimeError):
@@ -26,11 +32,13 @@ class Finding:
     column: str | None
     severity: str
     unexpected_count: int | None
+    examples: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         where = f" on column {self.column}" if self.column else ""
         count = f" ({self.unexpected_count} unexpected rows)" if self.unexpected_count is not None else ""
-        return f"{self.table}: {self.expectation}{where} failed{count}"
+        shown = f", e.g. {' | '.join(self.examples)}" if self.examples else ""
+        return f"{self.table}: {self.expectation}{where} failed{count}{shown}"
 
 
 @dataclass
@@ -66,9 +74,51 @@ def _batch_definition(table: str):
         return asset.add_batch_definition_whole_dataframe("whole")
 
 
+def _severity(config) -> str:
+    return str(getattr(config.severity, "value", config.severity or "critical"))
+
+
 def _column_of(config) -> str | None:
     kwargs = config.kwargs
     return kwargs.get("column") or (",".join(kwargs["column_list"]) if kwargs.get("column_list") else None)
+
+
+def _example(row: dict, expectation_type: str, column: str | None, key: list[str], hidden: list[str]) -> str:
+    """`key=value, ..., column=value` of one failing row; a value that may be personal data is hidden."""
+    hide_value = expectation_type in HIDDEN_VALUE_TYPES
+    parts = []
+    for name, value in row.items():
+        if name in key or name == column:
+            parts.append(f"{name}=<hidden>" if name in hidden or (name == column and hide_value) else f"{name}={value}")
+    return ", ".join(parts)
+
+
+def failing_rows(df, table: str, configs: list, key: list[str], hidden: list[str]) -> dict[str, tuple[str, ...]]:
+    """A few failing rows of each failed expectation, by the suite's key columns and the value
+    that failed: a second, small validation of only those expectations."""
+    import great_expectations as gx
+
+    suite = gx.ExpectationSuite(name=f"{table}.failed", expectations=[c.to_domain_obj() for c in configs])
+    result_format = {"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLE_ROWS}
+    if key:
+        result_format["unexpected_index_column_names"] = key
+    batch = _batch_definition(table).get_batch(batch_parameters={"dataframe": df})
+    examples = {}
+    for outcome in batch.validate(suite, result_format=result_format).results:
+        config, result = outcome.expectation_config, outcome.result or {}
+        column = config.kwargs.get("column")
+        if key and result.get("partial_unexpected_index_list"):
+            rows = [_example(r, config.type, column, key, hidden) for r in result["partial_unexpected_index_list"]]
+        elif config.type not in HIDDEN_VALUE_TYPES and column not in hidden:
+            rows = [repr(v) for v in result.get("partial_unexpected_list") or []]
+        else:
+            rows = []
+        examples[_identity(config)] = tuple(rows[:EXAMPLE_ROWS])
+    return examples
+
+
+def _identity(config) -> str:
+    return f"{config.type}:{sorted(config.kwargs.items(), key=lambda kv: kv[0])!r}"
 
 
 def validate(df, suite, table: str) -> Report:
@@ -77,13 +127,21 @@ def validate(df, suite, table: str) -> Report:
     batch = _batch_definition(table).get_batch(batch_parameters={"dataframe": df})
     result = batch.validate(suite, result_format=RESULT_FORMAT)
     report = Report(table=table, evaluated=len(result.results))
-    for outcome in result.results:
-        if outcome.success:
-            continue
+    failed = [outcome for outcome in result.results if not outcome.success]
+    critical = [o.expectation_config for o in failed if _severity(o.expectation_config) == "critical"]
+    meta = suite.meta or {}
+    key, hidden = list(meta.get("key", [])), list(meta.get("hidden", []))
+    examples = failing_rows(df, table, critical, key, hidden) if critical else {}
+    for outcome in failed:
         config = outcome.expectation_config
-        severity = str(getattr(config.severity, "value", config.severity or "critical"))
+        severity = _severity(config)
         finding = Finding(
-            table, config.type, _column_of(config), severity, (outcome.result or {}).get("unexpected_count")
+            table,
+            config.type,
+            _column_of(config),
+            severity,
+            (outcome.result or {}).get("unexpected_count"),
+            examples.get(_identity(config), ()),
         )
         (report.failures if severity == "critical" else report.warnings).append(finding)
     for finding in report.warnings:

@@ -85,14 +85,14 @@ class ConformResult:
 def pseudonym_salt(config: Config) -> str:
     """The salt of pseudonymous keys: from the environment; the embedded default may fall back to
     its development salt, any other configuration must set the variable."""
-    variable = config.get("privacy.salt_env", "RAPPORT_PSEUDONYM_SALT")
+    variable = config.privacy.salt_env
     salt = os.environ.get(variable)
     if salt:
         return salt
-    fallback = config.get("privacy.embedded_default_salt", None)
-    if fallback and config.get("catalog.metastore", "embedded") == "embedded":
+    fallback = config.privacy.embedded_default_salt
+    if fallback and config.catalog.metastore == "embedded":
         log.warning("%s is not set: using the embedded default's development salt", variable)
-        return str(fallback)
+        return fallback
     raise ConfigError(f"set the environment variable {variable} to the salt of pseudonymous keys")
 
 
@@ -143,7 +143,7 @@ def activity_tables(
         for source, df in activity_bronze.items()
     }
     emails, meetings, calls, tasks = (latest[s] for s in ("emails", "meetings", "calls", "tasks"))
-    internal_domains = [str(d).lower() for d in config.get("org.internal_domains", []) or []]
+    internal_domains = config.org.internal_domains
     participants = explode_participants(
         emails,
         meetings,
@@ -166,8 +166,8 @@ def activity_tables(
         crm["contacts"],
         crm["leads"],
         crm["opportunities"],
-        link_by_domain=bool(config.get("kpi.link_by_domain", True)),
-        meetings_need_regarding=bool(config.get("kpi.meetings_need_regarding_for_opportunity", True)),
+        link_by_domain=config.kpi.link_by_domain,
+        meetings_need_regarding=config.kpi.meetings_need_regarding_for_opportunity,
     )
     return {
         "activities": activities,
@@ -217,7 +217,7 @@ def thread_tables(activities_df: DataFrame, config: Config) -> dict[str, DataFra
     sequence = threads.join(emails.select("email_id", "sent_at", "side"), on="email_id", how="inner")
     return {
         "email_threads": threads,
-        "email_responses": email_responses(sequence, int(config.get("kpi.response_window_days", 30))),
+        "email_responses": email_responses(sequence, config.kpi.response_window_days),
     }
 
 
@@ -236,7 +236,7 @@ def _publish(lake: Lake, config: Config, table: str, df: DataFrame, write) -> in
     started = time.monotonic()
     df = df.localCheckpoint()  # computed once for the suite and the write
     name = lake.name(SILVER, table)
-    if config.get("quality.enabled", True):
+    if config.quality.enabled:
         validate(df, silver_suite(table), name)
     rows = write(df)
     log.info("%s: %d rows written (%.1f s)", name, rows, time.monotonic() - started)
@@ -256,14 +256,16 @@ def full_refresh(lake: Lake, config: Config, salt: str) -> dict[str, int]:
     }
 
 
-def _new_ids(lake: Lake, source: str, since_version: int, key: str) -> DataFrame:
-    """Ids of the rows a bronze table received after `since_version`, from its change feed."""
+def _changed_ids(lake: Lake, source: str, since_version: int, key: str) -> DataFrame:
+    """Ids of the rows a bronze table received or lost after `since_version`, from its change feed.
+    Rows are lost when a file delivered again replaces its earlier rows: an id that was only in
+    the earlier delivery is conformed again too, to nothing, so silver forgets it."""
     return (
         lake.spark.read.format("delta")
         .option("readChangeFeed", "true")
         .option("startingVersion", since_version + 1)
         .load(lake.path(BRONZE, source))
-        .filter(F.col("_change_type") == "insert")
+        .filter(F.col("_change_type").isin("insert", "delete"))
         .select(key)
         .distinct()
     )
@@ -282,7 +284,7 @@ def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: 
             if source not in changed_activities:
                 subsets[source] = bronze.limit(0)
                 continue
-            ids = _new_ids(lake, source, last[source], key).localCheckpoint()
+            ids = _changed_ids(lake, source, last[source], key).localCheckpoint()
             subsets[source] = bronze.join(ids, on=key, how="left_semi")
             new_keys = ids.select(activity_key(ACTIVITY_KINDS[source], key).alias("activity_key"))
             keys = new_keys if keys is None else keys.unionByName(new_keys)
@@ -299,7 +301,7 @@ def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: 
         ("transcripts", "call_id", "call_turns", turn_table),
     ):
         if source in changed:
-            ids = _new_ids(lake, source, last[source], key).localCheckpoint()
+            ids = _changed_ids(lake, source, last[source], key).localCheckpoint()
             new_rows = lake.read(BRONZE, source).join(ids, on=key, how="left_semi")
             written[table] = _publish(
                 lake,

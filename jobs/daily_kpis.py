@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from pyspark.sql import DataFrame, SparkSession
@@ -21,7 +20,7 @@ from pyspark.sql import types as T
 
 from expectations.gold import gold_suite
 from expectations.runner import validate
-from jobs.config import Config
+from jobs.config import Config, KpiConfig
 from jobs.conform import converge_thread_labels
 from jobs.lake import GOLD, SILVER, Lake, sql_string
 from jobs.runtime import JobError, build_session, iso_date, job_parser, parse_job_args, run_job
@@ -36,8 +35,8 @@ from transforms.as_of import (
 )
 from transforms.deal_tracker import deal_tracker
 from transforms.engagement import email_engagement, named_user_ids
-from transforms.health import HealthParams, health_inputs, relationship_health
-from transforms.people import ConnectionParams, most_contacted, who_knows_whom
+from transforms.health import health_inputs, relationship_health
+from transforms.people import most_contacted, who_knows_whom
 from transforms.relationship_kpis import (
     engagement_rates,
     interaction_counts,
@@ -85,49 +84,6 @@ AS_OF_SCHEMA = T.StructType(
 )
 
 
-@dataclass(frozen=True)
-class KpiParams:
-    health: HealthParams
-    connections: ConnectionParams
-    response_window_days: int
-    activity_days: int
-    days_per_pass: int
-
-    @classmethod
-    def from_config(cls, config: Config) -> KpiParams:
-        """The kpi.* section; a key it lacks takes the default of its dataclass field."""
-        health, connections = HealthParams(), ConnectionParams()
-        weights = dict(health.weights) | (config.get("kpi.health.weights", {}) or {})
-        for kind, weight in weights.items():
-            if not 0.5 <= float(weight) <= 1.5:
-                raise JobError(f"kpi.health.weights.{kind} = {weight}: type weights must lie in [0.5, 1.5]")
-        connection_weights = config.get("kpi.who_knows_whom.weights", {}) or {}
-
-        def number(key: str, default: float) -> float:
-            return float(config.get(key, default))
-
-        return cls(
-            health=HealthParams(
-                frequency_days=number("kpi.health.frequency_days", health.frequency_days),
-                lookback_days=number("kpi.health.lookback_days", health.lookback_days),
-                weights=tuple((kind, float(weight)) for kind, weight in weights.items()),
-                good_at=int(number("kpi.health.good_at", health.good_at)),
-                fair_at=int(number("kpi.health.fair_at", health.fair_at)),
-            ),
-            connections=ConnectionParams(
-                lookback_days=number("kpi.who_knows_whom.lookback_days", connections.lookback_days),
-                decay_days=number("kpi.who_knows_whom.decay_days", connections.decay_days),
-                email_weight=float(connection_weights.get("email", connections.email_weight)),
-                meeting_weight=float(connection_weights.get("meeting", connections.meeting_weight)),
-                strong_at=number("kpi.who_knows_whom.strong_at", connections.strong_at),
-                fair_at=number("kpi.who_knows_whom.fair_at", connections.fair_at),
-            ),
-            response_window_days=int(number("kpi.response_window_days", 30)),
-            activity_days=int(number("kpi.activity_days", 60)),
-            days_per_pass=max(1, int(number("kpi.backfill_days_per_pass", 7))),
-        )
-
-
 def as_of_days(spark: SparkSession, days: list[date], trend_days: int) -> DataFrame:
     """The reported days and, not reported, the earlier days their health trends compare with."""
     reported = set(days)
@@ -164,7 +120,7 @@ def email_requests(activities_df: DataFrame, threads_df: DataFrame, as_of_df: Da
     )
 
 
-def compute(silver: dict[str, DataFrame], as_of_df: DataFrame, params: KpiParams) -> dict[str, DataFrame]:
+def compute(silver: dict[str, DataFrame], as_of_df: DataFrame, params: KpiConfig) -> dict[str, DataFrame]:
     """Every daily gold table for the reported days of `as_of_df`, as frames (no writes)."""
     activities_df, participants_df = silver["activities"], silver["activity_participants"]
     records_df = known_records(silver["accounts"], silver["contacts"], silver["leads"], silver["opportunities"])
@@ -198,7 +154,7 @@ def compute(silver: dict[str, DataFrame], as_of_df: DataFrame, params: KpiParams
         "relationship_activity_daily": relationship_activity_daily(record_activities_df, params.activity_days),
         "most_contacted": most_contacted(record_activities_df, participants_df, named_users_df),
         "who_knows_whom": who_knows_whom(
-            counting_df, participants_df, silver["users"], silver["contacts"], silver["leads"], params.connections
+            counting_df, participants_df, silver["users"], silver["contacts"], silver["leads"], params.who_knows_whom
         ),
         "email_engagement": engagement_df,
         "deal_tracker": deal_tracker(silver["opportunities"], as_of_df, health_df, named_users_df),
@@ -219,7 +175,7 @@ def publish(lake: Lake, config: Config, table: str, df: DataFrame, days: list[da
     )
     rows_df = rows_df.localCheckpoint()
     name = lake.name(GOLD, table)
-    if config.get("quality.enabled", True):
+    if config.quality.enabled:
         validate(rows_df, gold_suite(table), name)
     rows = lake.replace_slice(rows_df, GOLD, table, _day_condition(days))
     log.info("%s: %d rows written for %s (%.1f s)", name, rows, _days_text(days), time.monotonic() - started)
@@ -242,11 +198,11 @@ def read_silver(lake: Lake) -> dict[str, DataFrame]:
 
 def run(spark: SparkSession, config: Config, days: list[date]) -> dict[str, int]:
     """Compute and publish every daily gold table for `days`; return rows written per table."""
-    params = KpiParams.from_config(config)
+    params = config.kpi
     lake = Lake(spark, config)
     silver = read_silver(lake)
     written: dict[str, int] = {table: 0 for table in DAILY_TABLES}
-    passes = [days[i : i + params.days_per_pass] for i in range(0, len(days), params.days_per_pass)]
+    passes = [days[i : i + params.backfill_days_per_pass] for i in range(0, len(days), params.backfill_days_per_pass)]
     for number, pass_days in enumerate(passes, start=1):
         started = time.monotonic()
         computed_at = spark.sql("SELECT current_timestamp() AS t").first()["t"]

@@ -8,7 +8,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from jobs.config import Config
+from jobs.config import Config, is_uri
 from jobs.runtime import job_parser, parse_job_args
 from jobs.sample_data import SCALES, generate
 
@@ -30,25 +30,27 @@ def scale_activities(text: str) -> int:
 
 
 def landing_is_empty(landing: str) -> bool:
+    if is_uri(landing):
+        return False  # sample data is written to local folders only
     root = Path(landing)
     return not root.exists() or not any(p.is_file() for p in root.rglob("*"))
 
 
 def generate_into(config: Config, as_of: date, activities: int, seed: int, bad_lines: bool) -> dict[str, int]:
-    landing = config.path("paths.landing")
-    if "://" in landing:
+    landing = config.paths.landing
+    if is_uri(landing):
         raise SystemExit(f"sample data is written to local folders only, not {landing}")
     started = time.monotonic()
-    tracking = config.get("tracking", {}) or {}
+    tracking = config.tracking
     manifest = generate(
         Path(landing),
         as_of=as_of,
         seed=seed,
         activities=activities,
-        internal_domain=(config.get("org.internal_domains") or ["rapport.example"])[0],
-        keywords=tuple(tracking.get("keywords", ())),
-        competitors=tuple(tracking.get("competitors", ())),
-        best_practice=tuple(tracking.get("best_practice_keywords", ())),
+        internal_domain=(config.org.internal_domains or ["rapport.example"])[0],
+        keywords=tuple(tracking.keywords),
+        competitors=tuple(tracking.competitors),
+        best_practice=tuple(tracking.best_practice_keywords),
         bad_lines=bad_lines,
         progress=log.info,
     )
@@ -68,18 +70,21 @@ def generate_into(config: Config, as_of: date, activities: int, seed: int, bad_l
 
 
 def generate_if_empty(config: Config, as_of: date) -> bool:
-    """Generate the configured sample (`sample.*`) if the landing zone has no file; True if it did."""
-    landing = config.path("paths.landing")
-    if "://" in landing or not landing_is_empty(landing):
+    """Generate the configured sample (`sample.*`) if the embedded default's landing zone has no
+    file; True if it did. A landing zone or lake the user named never gets sample data: an empty
+    one is their typo or their empty folder, and ingest reports it."""
+    landing = config.paths.landing
+    if not landing_is_empty(landing):
+        return False
+    if not config.is_embedded_default:
+        log.info(
+            "landing zone %s is empty, but it is not the embedded default's: no sample data is generated "
+            "(make sample, or python -m jobs.generate_sample_data, writes sample data anywhere on purpose)",
+            landing,
+        )
         return False
     log.info("landing zone %s is empty: generating the sample landing zone first", landing)
-    generate_into(
-        config,
-        as_of,
-        scale_activities(str(config.get("sample.scale", "tiny"))),
-        int(config.get("sample.seed", 7)),
-        False,
-    )
+    generate_into(config, as_of, scale_activities(str(config.sample.scale)), config.sample.seed, False)
     return True
 
 
@@ -94,15 +99,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bad-lines", action="store_true", help="also write one bad record per quarantine reason")
     parser.add_argument("--if-empty", action="store_true", help="do nothing if the landing zone already has files")
     args, config = parse_job_args(parser, argv)
-    landing = config.path("paths.landing")
+    landing = config.paths.landing
     if args.if_empty and not landing_is_empty(landing):
         log.info("landing zone %s already has files: nothing generated", landing)
         return 0
     try:
-        activities = scale_activities(args.scale or str(config.get("sample.scale", "tiny")))
+        activities = scale_activities(args.scale or str(config.sample.scale))
     except ValueError:
         parser.error(f"--scale {args.scale!r}: expected one of {', '.join(SCALES)} or a number")
-    seed = args.seed if args.seed is not None else int(config.get("sample.seed", 7))
+    seed = args.seed if args.seed is not None else config.sample.seed
     generate_into(config, args.as_of, activities, seed, args.bad_lines)
     return 0
 

@@ -1,10 +1,13 @@
 """Ingest: landed files -> bronze Delta tables, one per source, and the quarantine table.
 
-Each landed file is processed exactly once: the ledger `ops.ingest_files` records it after its
-rows are committed, and rows are written with `replaceWhere` on their file names, so a run that
-died half-way is simply run again. For every file, the records read by an independent reader
-(Spark's own line reader) must equal the rows read back from bronze plus quarantine; the job
-fails loudly, naming the file, if they do not.
+Each landed file is processed exactly once: the ledger `ops.ingest_files` records it (size,
+modification time, SHA-256) after its rows are committed, and rows are written with `replaceWhere`
+on their file names, so a run that died half-way is simply run again. A file delivered again under
+the same name with other content is ingested again, replacing its earlier rows, with a warning;
+`--reprocess PATH` does the same on purpose. For every file, the records read by an independent
+reader (Spark's own line reader) must equal the rows read back from bronze plus quarantine; the job
+fails loudly, naming the file, if they do not. A landing zone without any file is an error, and
+then nothing is written.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
@@ -22,7 +26,7 @@ from pyspark.sql import functions as F
 
 from expectations.bronze import bronze_suite, quarantine_suite
 from expectations.runner import validate
-from jobs.config import Config
+from jobs.config import Config, is_uri
 from jobs.lake import BRONZE, OPS, QUARANTINE, Lake, in_list
 from jobs.runtime import JobError, build_session, job_parser, parse_job_args, run_job
 from schemas.bronze import (
@@ -48,6 +52,7 @@ quarantine with a reason, each file exactly once (re-running ingests nothing new
 examples:
   python -m jobs.ingest
   python -m jobs.ingest --as-of 2026-03-31 --set paths.landing=/data/landing
+  python -m jobs.ingest --reprocess crm/users/2026-03-31-00000.jsonl.gz    # read one file again
 """
 
 
@@ -57,6 +62,18 @@ class LandedFile:
     path: str
     size: int
     modified_at: datetime
+    modified_us: int  # the modification time in microseconds since the epoch, for exact comparison
+
+
+@dataclass(frozen=True)
+class IngestPlan:
+    """What a run reads: new, changed and asked-for files, and files whose ledger row only needs
+    their new modification time (touched, same bytes)."""
+
+    files: list[LandedFile]
+    hashes: dict[str, str]
+    touched: list[LandedFile] = field(default_factory=list)
+    earlier: dict[str, dict] = field(default_factory=dict)  # path -> its ledger row, for changed files
 
 
 @dataclass
@@ -91,6 +108,35 @@ def _path_exists(spark: SparkSession, path: str) -> bool:
     return jvm_path.getFileSystem(spark._jsc.hadoopConfiguration()).exists(jvm_path)
 
 
+def _is_visible(relative: Path) -> bool:
+    """Spark skips names starting with `.` or `_` (the usual marks of uploads in progress)."""
+    return not any(part.startswith((".", "_")) for part in relative.parts)
+
+
+def require_landed_files(landing: str) -> None:
+    """Stop before anything starts if a local landing zone holds no file in any source folder: a
+    mistyped or empty path must not create a lake. (An object-store landing zone is checked by
+    `run`, before it writes anything.)"""
+    if is_uri(landing):
+        return
+    root = Path(landing)
+    if not root.is_dir():
+        raise JobError(f"landing zone {landing} does not exist: check paths.landing; nothing was read or written")
+    for source in SOURCES:
+        folder = root / source.folder
+        if folder.is_dir() and any(p.is_file() and _is_visible(p.relative_to(folder)) for p in folder.rglob("*")):
+            return
+    raise JobError(_no_files_message(landing))
+
+
+def _no_files_message(landing: str) -> str:
+    folders = ", ".join(f"{s.folder}/" for s in SOURCES)
+    return (
+        f"landing zone {landing} has no files in any source folder ({folders}): check paths.landing; "
+        "nothing was read or written"
+    )
+
+
 def list_landed_files(spark: SparkSession, landing: str) -> list[LandedFile]:
     """Every file under each source folder (hidden `.`/`_` files excluded, as Spark does)."""
     frames = []
@@ -103,7 +149,13 @@ def list_landed_files(spark: SparkSession, landing: str) -> list[LandedFile]:
             spark.read.format("binaryFile")
             .option("recursiveFileLookup", "true")
             .load(folder)
-            .select(F.lit(source.name).alias("source"), "path", "length", "modificationTime")
+            .select(
+                F.lit(source.name).alias("source"),
+                "path",
+                "length",
+                "modificationTime",
+                F.unix_micros("modificationTime").alias("modified_us"),
+            )
         )
     if not frames:
         return []
@@ -111,14 +163,83 @@ def list_landed_files(spark: SparkSession, landing: str) -> list[LandedFile]:
     for frame in frames[1:]:
         listed = listed.unionByName(frame)
     return [
-        LandedFile(r["source"], r["path"], r["length"], r["modificationTime"].replace(tzinfo=UTC))
+        LandedFile(r["source"], r["path"], r["length"], r["modificationTime"].replace(tzinfo=UTC), r["modified_us"])
         for r in listed.collect()
     ]
 
 
-def new_files(lake: Lake, landed: list[LandedFile]) -> list[LandedFile]:
-    done = {r["source_file"] for r in lake.read(OPS, LEDGER_TABLE).select("source_file").collect()}
-    return sorted((f for f in landed if f.path not in done), key=lambda f: (f.source, f.path))
+def file_hashes(spark: SparkSession, paths: list[str]) -> dict[str, str]:
+    """Hex SHA-256 of each file's bytes, computed by Spark where the files are."""
+    if not paths:
+        return {}
+    hashed = spark.read.format("binaryFile").load(paths).select("path", F.sha2("content", 256).alias("sha256"))
+    return {r["path"]: r["sha256"] for r in hashed.collect()}
+
+
+def _ledger_rows(lake: Lake) -> dict[str, dict]:
+    """The ledger row of every ingested file, with its modification time in microseconds."""
+    ledger_df = lake.read(OPS, LEDGER_TABLE).withColumn("modified_us", F.unix_micros("file_modified_at"))
+    return {r["source_file"]: r.asDict() for r in ledger_df.collect()}
+
+
+def resolve_reprocess(landing: str, landed: list[LandedFile], asked: list[str]) -> set[str]:
+    """The landed paths of `--reprocess` arguments: a path inside the landing zone (relative to
+    it, absolute, or as the URI the ledger shows)."""
+    by_path = {f.path: f.path for f in landed}
+    by_path.update({f.path.removeprefix("file:"): f.path for f in landed})
+    found = set()
+    for given in asked:
+        candidates = [given, given.removeprefix("file:"), f"{landing}/{given.lstrip('/')}"]
+        if not is_uri(given):
+            candidates.append(str(Path(given).expanduser().resolve()))
+        match = next((by_path[c] for c in candidates if c in by_path), None)
+        if match is None:
+            raise JobError(
+                f"--reprocess {given}: not a file of the landing zone {landing} "
+                "(give its path in the landing zone, e.g. crm/users/2026-03-31-00000.jsonl.gz)"
+            )
+        found.add(match)
+    return found
+
+
+def plan_files(
+    spark: SparkSession, ledger: dict[str, dict], landed: list[LandedFile], reprocess: set[str]
+) -> IngestPlan:
+    """Which landed files this run reads. A file in the ledger with the same size and modification
+    time is done; one whose size or time moved is hashed: other bytes mean it was delivered again
+    and is read again (its earlier rows replaced), the same bytes only refresh its ledger row."""
+    unseen, moved = [], []
+    for file in landed:
+        entry = ledger.get(file.path)
+        if entry is None or file.path in reprocess:
+            unseen.append(file)
+        elif (entry["file_size"], entry["modified_us"]) != (file.size, file.modified_us):
+            moved.append(file)
+    hashes = file_hashes(spark, [f.path for f in unseen + moved])
+    changed, touched = [], []
+    for file in moved:
+        entry = ledger[file.path]
+        if entry["content_sha256"] is not None and entry["content_sha256"] == hashes[file.path]:
+            touched.append(file)
+            log.info("%s: modified time changed, content did not: not read again", file.path)
+            continue
+        changed.append(file)
+        log.warning(
+            "%s was delivered again with other content (%d -> %d bytes, sha256 %s -> %s): reading it again, "
+            "replacing the %d bronze and %d quarantine rows of its earlier delivery",
+            file.path,
+            entry["file_size"],
+            file.size,
+            (entry["content_sha256"] or "unknown")[:12],
+            hashes[file.path][:12],
+            entry["rows_bronze"],
+            entry["rows_quarantined"],
+        )
+    for path in sorted(reprocess & set(ledger)):
+        log.info("%s: reprocessing as asked, replacing its earlier rows", path)
+    files = sorted(unseen + changed, key=lambda f: (f.source, f.path))
+    earlier = {f.path: ledger[f.path] for f in files if f.path in ledger}
+    return IngestPlan(files, hashes, touched, earlier)
 
 
 def count_records(spark: SparkSession, files: list[LandedFile]) -> dict[str, FileCount]:
@@ -196,13 +317,14 @@ def _check_committed(table: str, committed: int, meant: int) -> None:
         raise JobError(f"{table}: Delta committed {committed} rows where {meant} were meant; the ledger is not updated")
 
 
-def _ledger_df(spark: SparkSession, files: list[LandedFile], counts: dict[str, FileCount], ingested_at, run_id):
+def _ledger_df(spark: SparkSession, plan: IngestPlan, counts: dict[str, FileCount], ingested_at, run_id, ledger):
     rows = [
         (
             f.source,
             f.path,
             f.size,
             f.modified_at,
+            plan.hashes[f.path],
             counts[f.path].records,
             counts[f.path].blank_lines,
             counts[f.path].bronze,
@@ -210,28 +332,63 @@ def _ledger_df(spark: SparkSession, files: list[LandedFile], counts: dict[str, F
             ingested_at,
             run_id,
         )
-        for f in files
+        for f in plan.files
+    ]
+    # A touched file keeps its row, with its new modification time.
+    rows += [
+        tuple({**ledger[f.path], "file_modified_at": f.modified_at}[c.name] for c in LEDGER_SCHEMA.fields)
+        for f in plan.touched
     ]
     return spark.createDataFrame(rows, LEDGER_SCHEMA)
 
 
-def run(spark: SparkSession, config: Config, as_of: date) -> IngestResult:
-    """Ingest every landed file not yet in the ledger. Per source: parse, reconcile, validate, write
-    bronze; then one quarantine commit and one ledger commit for the whole run."""
+def replace_file_rows(
+    lake: Lake, df: DataFrame, layer: str, table: str, paths: list[str], rows: int, earlier: dict
+) -> int:
+    """Replace the rows of `paths` with `df` (`rows` rows). Delta commits nothing for an empty
+    frame, so when a file read before now gives no rows its old ones are deleted instead."""
+    if rows:
+        return lake.replace_where(df, layer, table, in_list("source_file", paths))
+    read_before = [p for p in paths if p in earlier]
+    if read_before:
+        lake.delete(layer, table, in_list("source_file", read_before))
+    return 0
+
+
+def run(spark: SparkSession, config: Config, as_of: date, reprocess: list[str] | None = None) -> IngestResult:
+    """Ingest every landed file not yet in the ledger, delivered again with other content, or
+    named in `reprocess`. Per source: parse, reconcile, validate, write bronze; then one quarantine
+    commit and one ledger commit for the whole run."""
     lake = Lake(spark, config)
+    landing = config.paths.landing
+    landed = list_landed_files(spark, landing)
+    if not landed:
+        raise JobError(_no_files_message(landing))
+    asked = resolve_reprocess(landing, landed, reprocess or [])
     ensure_tables(lake)
-    landing = config.path("paths.landing")
     result = IngestResult(run_id=f"ingest-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}")
-    files = new_files(lake, list_landed_files(spark, landing))
-    log.info("landing %s: %d new files (run %s, as of %s)", landing, len(files), result.run_id, as_of)
-    if not files:
-        return result
-    limits = Limits.for_as_of(
-        as_of, int(config.get("ingest.max_record_bytes")), int(config.get("ingest.future_tolerance_days"))
+    ledger = _ledger_rows(lake)
+    plan = plan_files(spark, ledger, landed, asked)
+    files = plan.files
+    log.info(
+        "landing %s: %d files, %d to read (%d read before), %d touched (run %s, as of %s)",
+        landing,
+        len(landed),
+        len(files),
+        len(plan.earlier),
+        len(plan.touched),
+        result.run_id,
+        as_of,
     )
-    list_addresses = frozenset(a.lower() for a in config.get("org.mailing_lists", []) or [])
-    batch_rows = int(config.get("ingest.records_per_batch", 10_000))
-    check_quality = bool(config.get("quality.enabled", True))
+    if not files:
+        if plan.touched:
+            condition = in_list("source_file", [f.path for f in plan.touched])
+            lake.replace_where(_ledger_df(spark, plan, {}, None, result.run_id, ledger), OPS, LEDGER_TABLE, condition)
+        return result
+    limits = Limits.for_as_of(as_of, config.ingest.max_record_bytes, config.ingest.future_tolerance_days)
+    list_addresses = frozenset(config.org.mailing_lists)
+    batch_rows = config.ingest.records_per_batch
+    check_quality = config.quality.enabled
     counts = count_records(spark, files)
     ingested_at = datetime.now(UTC).replace(microsecond=0)
     parsed_frames: list[DataFrame] = []
@@ -256,8 +413,8 @@ def run(spark: SparkSession, config: Config, as_of: date) -> IngestResult:
             # Parsing ran at full parallelism into the persisted frame; the write is packed into
             # files of about TARGET_FILE_BYTES of landed input each instead of one per input split.
             output_files = max(1, math.ceil(sum(f.size for f in source_files) / TARGET_FILE_BYTES))
-            committed = lake.replace_where(
-                bronze_df.coalesce(output_files), BRONZE, source.name, in_list("source_file", paths)
+            committed = replace_file_rows(
+                lake, bronze_df.coalesce(output_files), BRONZE, source.name, paths, total.bronze, plan.earlier
             )
             _check_committed(table, committed, total.bronze)
 
@@ -283,14 +440,20 @@ def run(spark: SparkSession, config: Config, as_of: date) -> IngestResult:
         quarantined = sum(result.quarantined_rows.values())
         if check_quality and quarantined:
             validate(quarantine_df, quarantine_suite(), table)
-        condition = in_list("source_file", [f.path for f in files])
-        committed = lake.replace_where(quarantine_df.coalesce(1), QUARANTINE, QUARANTINE_TABLE, condition)
+        paths = [f.path for f in files]
+        committed = replace_file_rows(
+            lake, quarantine_df.coalesce(1), QUARANTINE, QUARANTINE_TABLE, paths, quarantined, plan.earlier
+        )
         _check_committed(table, committed, quarantined)
     finally:
         for parsed in parsed_frames:
             parsed.unpersist()
 
-    lake.append(_ledger_df(spark, files, counts, ingested_at, result.run_id), OPS, LEDGER_TABLE)
+    # Rows of files read before (delivered again, or reprocessed) replace theirs; touched files
+    # get their new modification time.
+    ledger_files = in_list("source_file", [f.path for f in files + plan.touched])
+    ledger_df = _ledger_df(spark, plan, counts, ingested_at, result.run_id, ledger)
+    lake.replace_where(ledger_df, OPS, LEDGER_TABLE, ledger_files)
     log.info(
         "ingest done: %d files, %d rows to bronze, %d to quarantine, ledger %s",
         result.files,
@@ -301,13 +464,25 @@ def run(spark: SparkSession, config: Config, as_of: date) -> IngestResult:
     return result
 
 
+def add_reprocess_option(parser) -> None:
+    parser.add_argument(
+        "--reprocess",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="read this landed file again, replacing its earlier rows (its path in the landing zone; repeatable)",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = job_parser("ingest", DESCRIPTION)
+    add_reprocess_option(parser)
     args, config = parse_job_args(parser, argv)
 
     def body() -> int:
+        require_landed_files(config.paths.landing)
         spark = build_session(config, "rapport-ingest")
-        run(spark, config, args.as_of)
+        run(spark, config, args.as_of, args.reprocess)
         return 0
 
     return run_job(body, "ingest")

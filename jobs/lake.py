@@ -2,6 +2,9 @@
 
 Every table is a Delta table created once with its schema and properties, then written by
 replacing an exact slice (`replaceWhere`) or appending, so a retried run rewrites what it wrote.
+A table created by an earlier release gets the columns added since on its next write, by an
+explicit, logged `ALTER TABLE ... ADD COLUMNS` (earlier rows hold null there); a column whose type
+changed stops the job with a message naming it, before anything is written.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
 from jobs.config import Config
+from jobs.runtime import JobError
 
 log = logging.getLogger("rapport.lake")
 
@@ -22,8 +26,8 @@ BRONZE, SILVER, GOLD, QUARANTINE, OPS = "bronze", "silver", "gold", "quarantine"
 class Lake:
     def __init__(self, spark: SparkSession, config: Config):
         self.spark = spark
-        self.root = config.path("paths.lake")
-        self.prefix = config.get("catalog.schema_prefix", "") or ""
+        self.root = config.paths.lake
+        self.prefix = config.catalog.schema_prefix
         self._known_schemas: set[str] = set()
 
     def path(self, layer: str, table: str) -> str:
@@ -45,6 +49,7 @@ class Lake:
         """Create the table (and its catalog schema) if it does not exist; return its name."""
         name = self.name(layer, table)
         if self.spark.catalog.tableExists(name):
+            self.add_missing_columns(layer, table, schema, check_types=True)
             return name
         self._ensure_schema(layer)
         builder = (
@@ -62,6 +67,35 @@ class Lake:
         builder.execute()
         return name
 
+    def add_missing_columns(
+        self, layer: str, table: str, schema: T.StructType, *, check_types: bool = False
+    ) -> list[str]:
+        """Migrate an existing table to `schema`: add the columns it lacks; return their names.
+        Columns the table has and `schema` lacks stay (Delta fills them with null on writes).
+        With `check_types` (a declared schema), a column whose type changed is an error."""
+        current = {f.name: f.dataType.simpleString() for f in self.read(layer, table).schema.fields}
+        changed = [
+            f"{f.name} is {current[f.name]} in the table, {f.dataType.simpleString()} now"
+            for f in schema.fields
+            if check_types and f.name in current and current[f.name] != f.dataType.simpleString()
+        ]
+        if changed:
+            raise JobError(
+                f"{self.name(layer, table)} at {self.path(layer, table)}: column types changed "
+                f"({'; '.join(changed)}); migrate the table or write it from scratch"
+            )
+        missing = [f for f in schema.fields if f.name not in current]
+        if not missing:
+            return []
+        columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in missing)
+        self.spark.sql(f"ALTER TABLE delta.`{self.path(layer, table)}` ADD COLUMNS ({columns})")
+        log.warning(
+            "migrated %s: added %s (the table predates them; its earlier rows hold null there)",
+            self.name(layer, table),
+            columns,
+        )
+        return [f.name for f in missing]
+
     def _ensure_schema(self, layer: str) -> None:
         schema_name = f"{self.prefix}{layer}"
         if schema_name not in self._known_schemas:
@@ -70,6 +104,7 @@ class Lake:
 
     def replace_where(self, df: DataFrame, layer: str, table: str, condition: str) -> int:
         """Replace exactly the rows matching `condition` with `df`; return the rows written."""
+        self.add_missing_columns(layer, table, df.schema)
         before = self.version(layer, table)
         df.write.format("delta").mode("overwrite").option("replaceWhere", condition).save(self.path(layer, table))
         return self._rows_added_since(layer, table, before)
@@ -78,9 +113,12 @@ class Lake:
         """Like `replace_where`, also when `df` is empty: Delta commits nothing for an empty frame,
         so the slice is then deleted instead, and a re-run that finds nothing leaves nothing."""
         if df.isEmpty():
-            DeltaTable.forPath(self.spark, self.path(layer, table)).delete(condition)
+            self.delete(layer, table, condition)
             return 0
         return self.replace_where(df, layer, table, condition)
+
+    def delete(self, layer: str, table: str, condition: str) -> None:
+        DeltaTable.forPath(self.spark, self.path(layer, table)).delete(condition)
 
     def overwrite(self, df: DataFrame, layer: str, table: str) -> int:
         """Replace the whole table (registered in the catalog on first write); return the rows written.
@@ -106,6 +144,7 @@ class Lake:
         return self.append(df, layer, table)
 
     def append(self, df: DataFrame, layer: str, table: str) -> int:
+        self.add_missing_columns(layer, table, df.schema)
         before = self.version(layer, table)
         df.write.format("delta").mode("append").save(self.path(layer, table))
         return self._rows_added_since(layer, table, before)

@@ -28,7 +28,7 @@ was written with a few example rows.
 
 examples:
   python -m jobs.pipeline --sample-if-empty          # what `make run` does
-  python -m jobs.pipeline --as-of 2026-03-31 --set paths.landing=/data/landing
+  python -m jobs.pipeline --as-of 2026-03-31 --set paths.landing=/data/landing --set paths.lake=/data/lake
 """
 
 
@@ -100,16 +100,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sample-if-empty",
         action="store_true",
-        help="generate the seeded sample landing zone first if the landing folder has no files",
+        help="generate the seeded sample landing zone first if the embedded default's landing zone "
+        "(conf/local.yaml, paths not overridden) has no files; never into a landing zone you named",
     )
+    ingest.add_reprocess_option(parser)
     args, config = parse_job_args(parser, argv)
 
     def body() -> int:
         if args.sample_if_empty:
             generate_sample_data.generate_if_empty(config, args.as_of)
+        ingest.require_landed_files(config.paths.landing)
         spark = build_session(config, "rapport-pipeline")
         lake = Lake(spark, config)
-        result = ingest.run(spark, config, args.as_of)
+        result = ingest.run(spark, config, args.as_of, args.reprocess)
         written = {lake.name(BRONZE, s): n for s, n in result.bronze_rows.items()}
         written[lake.name(QUARANTINE, QUARANTINE_TABLE)] = sum(result.quarantined_rows.values())
         written[lake.name(OPS, LEDGER_TABLE)] = result.files

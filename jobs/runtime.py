@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import fcntl
 import glob
 import logging
 import os
 import sys
 from datetime import UTC, date, datetime
 
-from jobs.config import DEFAULT_CONF, REPO_ROOT, Config, ConfigError, load_config
+from jobs.config import DEFAULT_CONF, REPO_ROOT, Config, ConfigError, is_uri, load_config
 
 LOCAL_JARS_DIR = REPO_ROOT / ".jars"
 LOG4J_CONF = REPO_ROOT / "conf" / "log4j2.properties"
@@ -83,6 +84,10 @@ def setup_logging(level: str = "INFO") -> None:
     logging.Formatter.converter = __import__("time").gmtime
     for noisy in ("py4j", "great_expectations"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # PySpark logs every failed query with its whole JVM trace as JSON before raising it; the
+    # error itself reaches the job (or the SQL shell), which says it in one line.
+    for query_logger in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        logging.getLogger(query_logger).setLevel(logging.CRITICAL)
 
 
 def _delta_jars(setting: str) -> list[str] | None:
@@ -96,8 +101,25 @@ def _delta_jars(setting: str) -> list[str] | None:
     return jars or None
 
 
-def _is_local(path: str) -> bool:
-    return "://" not in path or path.startswith("file:")
+def require_free_catalog(catalog_dir: str) -> None:
+    """Stop with one line if another process has the embedded catalog open.
+
+    Derby, the embedded metastore, lets one process at a time open its database and holds an
+    exclusive lock on `metastore_db/dbex.lck` while it does; a second process would fail deep in
+    Hive with pages of Java traces. Taking the same lock for an instant tells first."""
+    lock_file = os.path.join(catalog_dir, "metastore_db", "dbex.lck")
+    if not os.path.exists(lock_file):
+        return
+    with open(lock_file, "a+b") as handle:
+        try:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise CatalogInUseError(
+                f"another process holds the embedded catalog {catalog_dir} (a running job or `make sql`; "
+                "one process at a time can open it): wait for it to finish, or read the tables by path, "
+                f"e.g. SELECT * FROM delta.`{os.path.dirname(catalog_dir)}/gold/relationship_kpis`"
+            ) from None
+        fcntl.lockf(handle, fcntl.LOCK_UN)
 
 
 def build_session(config: Config, app_name: str | None = None):
@@ -105,9 +127,9 @@ def build_session(config: Config, app_name: str | None = None):
     from delta import configure_spark_with_delta_pip
     from pyspark.sql import SparkSession
 
-    lake = config.path("paths.lake")
-    builder = SparkSession.builder.appName(app_name or config.get("spark.app_name", "rapport"))
-    master = config.get("spark.master", None)
+    lake = config.paths.lake
+    builder = SparkSession.builder.appName(app_name or config.spark.app_name)
+    master = config.spark.master
     if master:
         builder = builder.master(master)
     if str(master).startswith("local") and "PYSPARK_PYTHON" not in os.environ:
@@ -125,10 +147,11 @@ def build_session(config: Config, app_name: str | None = None):
         "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
         "spark.sql.ansi.enabled": "true",
     }
-    if config.get("catalog.metastore", "embedded") == "embedded":
-        if not _is_local(lake):
+    if config.catalog.metastore == "embedded":
+        if is_uri(lake) and not lake.startswith("file:"):
             raise ConfigError("catalog.metastore: embedded needs a local paths.lake; use external on a cluster")
         catalog_dir = os.path.join(lake.removeprefix("file:"), "_catalog")
+        require_free_catalog(catalog_dir)
         os.makedirs(catalog_dir, exist_ok=True)
         conf.update(
             {
@@ -142,12 +165,12 @@ def build_session(config: Config, app_name: str | None = None):
                 ),
             }
         )
-    conf.update({k: str(v) for k, v in (config.get("spark.conf", {}) or {}).items()})
+    conf.update(config.spark.conf)
     for key, value in conf.items():
         builder = builder.config(key, value)
     builder = builder.enableHiveSupport()
 
-    jars = _delta_jars(str(config.get("spark.delta_jars", "auto")))
+    jars = _delta_jars(config.spark.delta_jars)
     builder = builder.config("spark.jars", ",".join(jars)) if jars else configure_spark_with_delta_pip(builder)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
@@ -167,3 +190,7 @@ def run_job(main_body, name: str):
 
 class JobError(RuntimeError):
     """A job stopped on purpose; the message says what to look at."""
+
+
+class CatalogInUseError(JobError):
+    """The embedded catalog is open in another process."""

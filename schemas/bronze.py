@@ -80,6 +80,8 @@ QUARANTINE_SCHEMA = T.StructType(
 )
 QUARANTINE_STATS_COLUMNS = ("source", "source_file", "source_line", "reason", "ingested_at", "ingest_run_id")
 
+# One row per landed file that was ingested: what it held when it was read, and where it went. A
+# file delivered again with other content replaces its row (and its rows in bronze and quarantine).
 LEDGER_TABLE = "ingest_files"
 LEDGER_SCHEMA = T.StructType(
     [
@@ -87,6 +89,8 @@ LEDGER_SCHEMA = T.StructType(
         T.StructField("source_file", T.StringType(), nullable=False),
         T.StructField("file_size", T.LongType(), nullable=False),
         T.StructField("file_modified_at", T.TimestampType(), nullable=False),
+        # Hex SHA-256 of the file's bytes as read; null on rows written before the ledger had it.
+        T.StructField("content_sha256", T.StringType(), nullable=True),
         T.StructField("records_read", T.LongType(), nullable=False),
         T.StructField("blank_lines", T.LongType(), nullable=False),
         T.StructField("rows_bronze", T.LongType(), nullable=False),

@@ -4,12 +4,13 @@
 from when it counts (kpis.md section 1), duration, and which side initiated it (section 2).
 `explode_participants` grain: one row per (activity, address, role): from/to/cc/bcc, organizer and
 attendees with their response, caller/callee, task owner; internal or external, resolved to user,
-contact, lead and account where possible.
+contact, lead and account where possible. An address listed several times in one activity is one
+participant: present unless every one of its listings declined (kpis.md v1.2, section 1).
 """
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from transforms.conform_crm import normalized_address
@@ -17,6 +18,11 @@ from transforms.conform_crm import normalized_address
 TEAM, CUSTOMER = "team", "customer"
 EMAIL, MEETING, CALL, TASK = "email", "meeting", "call", "task"
 SECONDS_PER_MINUTE = 60.0
+DECLINED = "declined"
+# When one address is listed twice in a role (two attendee entries), the listing kept is the most
+# present one, whatever the order: accepted, tentative, none, no response given, declined.
+RESPONSE_RANK = {"accepted": 0, "tentative": 1, "none": 2, DECLINED: 4}
+NO_RESPONSE_RANK = 3
 
 
 def activity_key(activity_type: str, id_column: str) -> Column:
@@ -235,6 +241,25 @@ def _raw_participants(emails_df, meetings_df, calls_df, tasks_df) -> DataFrame:
     )
 
 
+def _response_rank() -> Column:
+    ranks = F.create_map(*[x for response, rank in RESPONSE_RANK.items() for x in (F.lit(response), F.lit(rank))])
+    return F.coalesce(ranks[F.col("response")], F.lit(NO_RESPONSE_RANK))
+
+
+def collapse_listings(raw_df: DataFrame) -> DataFrame:
+    """One row per (activity, address, role), keeping the most present response of its listings,
+    and `is_present`: false only when every listing of the address in the activity, in any role,
+    declined. The order of the listings never matters."""
+    listing_df = raw_df.groupBy("activity_key", "activity_type", "address", "role").agg(
+        F.min_by("response", _response_rank()).alias("response"),
+        F.min(_response_rank()).alias("response_rank"),
+    )
+    same_address = Window.partitionBy("activity_key", "address")
+    return listing_df.withColumn(
+        "is_present", F.min("response_rank").over(same_address) < F.lit(RESPONSE_RANK[DECLINED])
+    ).drop("response_rank")
+
+
 def _smallest_id_by_address(df: DataFrame, id_column: str) -> DataFrame:
     return df.groupBy(F.col("email").alias("address")).agg(F.min(id_column).alias(id_column))
 
@@ -269,7 +294,7 @@ def explode_participants(
     )
     participants = (
         _raw_participants(emails_df, meetings_df, calls_df, tasks_df)
-        .dropDuplicates(["activity_key", "address", "role"])
+        .transform(collapse_listings)
         .withColumn("domain", F.substring_index(F.col("address"), "@", -1))
         .join(F.broadcast(users), on="address", how="left")
         .join(contacts, on="address", how="left")
@@ -285,7 +310,7 @@ def explode_participants(
         "address",
         "response",
         is_internal.alias("is_internal"),
-        (F.coalesce(F.col("response"), F.lit("none")) != "declined").alias("is_present"),
+        "is_present",
         "user_id",
         F.col("contact.contact_id").alias("contact_id"),
         "lead_id",

@@ -9,12 +9,14 @@ of every day in `as_of_df` (reported days and the earlier days trends compare wi
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import Annotated, Literal
 
+from pydantic import Field, model_validator
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from transforms.as_of import CUSTOMER, TEAM, age_days
+from transforms.parameters import Parameters
 
 KEY = ["as_of_date", "record_type", "record_id"]
 CUSTOMER_INITIATED_WEIGHT = 1.5
@@ -24,13 +26,36 @@ TREND_STEP = 5
 FACTOR_DECIMALS = 6
 
 
-@dataclass(frozen=True)
-class HealthParams:
-    frequency_days: float = 7.0
-    lookback_days: float = 365.0
-    weights: tuple[tuple[str, float], ...] = (("email", 1.0), ("meeting", 1.0), ("call", 1.0), ("task", 1.0))
-    good_at: int = 60
-    fair_at: int = 40
+# A type weight may move an activity type's share by half either way [D].
+TypeWeight = Annotated[float, Field(ge=0.5, le=1.5)]
+Score = Annotated[int, Field(ge=0, le=100)]
+
+
+class TypeWeights(Parameters):
+    """`kpi.health.weights`: how much one activity of each type adds to engagement."""
+
+    email: TypeWeight = 1.0
+    meeting: TypeWeight = 1.0
+    call: TypeWeight = 1.0
+    task: TypeWeight = 1.0
+
+
+class HealthParams(Parameters):
+    """`kpi.health`: the parameters of section 9 and their defaults."""
+
+    # The communication frequency a seller picks [D]: daily, every few days, weekly, every couple
+    # of weeks, monthly.
+    frequency_days: Literal[1, 3, 7, 14, 30] = 7
+    lookback_days: Annotated[float, Field(gt=0)] = 365.0
+    weights: TypeWeights = TypeWeights()
+    good_at: Score = 60
+    fair_at: Score = 40
+
+    @model_validator(mode="after")
+    def _grades_in_order(self) -> HealthParams:
+        if self.fair_at > self.good_at:
+            raise ValueError(f"fair_at ({self.fair_at}) must not be above good_at ({self.good_at})")
+        return self
 
     @property
     def tau_days(self) -> float:
@@ -47,8 +72,9 @@ class HealthParams:
         return int(max(7, math.ceil(2 * self.frequency_days)))
 
 
-def _type_weight(weights: tuple[tuple[str, float], ...]) -> Column:
-    return F.create_map(*[x for kind, w in weights for x in (F.lit(kind), F.lit(float(w)))])[F.col("activity_type")]
+def _type_weight(weights: TypeWeights) -> Column:
+    pairs = weights.model_dump().items()
+    return F.create_map(*[x for kind, w in pairs for x in (F.lit(kind), F.lit(float(w)))])[F.col("activity_type")]
 
 
 def health_inputs(record_activities_df: DataFrame, params: HealthParams) -> DataFrame:

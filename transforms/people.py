@@ -11,12 +11,14 @@ users with `analytics_opt_out` are never named.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Annotated
 
+from pydantic import Field, model_validator
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from transforms.as_of import CALL, EMAIL, MEETING, MEETING_ROLES, RECIPIENT_ROLES, age_days, by_time
+from transforms.parameters import Parameters
 
 KEY = ["as_of_date", "record_type", "record_id"]
 MOST_CONTACTED_TOP = 3
@@ -25,14 +27,31 @@ WHO_KNOWS_WHOM_TOP = 5
 SCORE_DECIMALS = 6
 
 
-@dataclass(frozen=True)
-class ConnectionParams:
-    lookback_days: float = 365.0
-    decay_days: float = 90.0
-    email_weight: float = 1.0
-    meeting_weight: float = 2.0
-    strong_at: float = 5.0
-    fair_at: float = 2.0
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+class ConnectionWeights(Parameters):
+    """`kpi.who_knows_whom.weights`: what one email and one meeting between two people add [P]."""
+
+    email: NonNegative = 1.0
+    meeting: NonNegative = 2.0
+
+
+class ConnectionParams(Parameters):
+    """`kpi.who_knows_whom`: the parameters of section 10 and their defaults."""
+
+    lookback_days: Positive = 365.0
+    decay_days: Positive = 90.0
+    weights: ConnectionWeights = ConnectionWeights()
+    strong_at: NonNegative = 5.0
+    fair_at: NonNegative = 2.0
+
+    @model_validator(mode="after")
+    def _strengths_in_order(self) -> ConnectionParams:
+        if self.fair_at > self.strong_at:
+            raise ValueError(f"fair_at ({self.fair_at}) must not be above strong_at ({self.strong_at})")
+        return self
 
 
 def _count_type(kind: str):
@@ -69,14 +88,19 @@ def _people_present(participants_df: DataFrame, named_users_df: DataFrame) -> Da
 
 def most_contacted(record_activities_df: DataFrame, participants_df: DataFrame, named_users_df: DataFrame) -> DataFrame:
     """The three people of each side present in the most linked emails, meetings and calls; ties
-    by later last activity, then the smaller id."""
+    by later last activity, then named people before pseudonymous keys, then the smaller id."""
     activities_df = record_activities_df.filter(
         F.col("is_reported")
         & F.col("record_type").isin(*MOST_CONTACTED_RECORDS)
         & F.col("activity_type").isin(EMAIL, MEETING, CALL)
     ).select(*KEY, "activity_key", "activity_type", "activity_at")
+    # Named people (users, contacts, leads) before pseudonymous keys, so that the format of a key
+    # never decides who is listed (v1.2); then the smaller id.
     ranking = Window.partitionBy(*KEY, "side").orderBy(
-        F.col("total").desc(), F.col("last_contacted_at").desc(), F.col("person_id").asc()
+        F.col("total").desc(),
+        F.col("last_contacted_at").desc(),
+        (F.col("person_type") == "pseudonym").asc(),
+        F.col("person_id").asc(),
     )
     return (
         activities_df.join(_people_present(participants_df, named_users_df), on="activity_key", how="inner")
@@ -160,7 +184,8 @@ def who_knows_whom(
         F.col("activity_type") == EMAIL,
         (F.col("user_sent") & F.col("received")) | (F.col("sent") & F.col("user_received")),
     ).otherwise(F.col("user_attended") & F.col("attended"))
-    weight = F.when(F.col("activity_type") == EMAIL, F.lit(params.email_weight)).otherwise(F.lit(params.meeting_weight))
+    weights = params.weights
+    weight = F.when(F.col("activity_type") == EMAIL, F.lit(weights.email)).otherwise(F.lit(weights.meeting))
     last = by_time("activity_at", "activity_at", "activity_type", latest=True)
     ranking = Window.partitionBy(*KEY).orderBy(
         F.col("score").desc(), F.col("last.activity_at").desc(), F.col("user_id").asc()

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import collections
+import hashlib
+import json
+import logging
+import os
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from jobs import ingest
-from jobs.lake import BRONZE, OPS, QUARANTINE
-from schemas.bronze import LEDGER_TABLE, QUARANTINE_TABLE
+from jobs.lake import BRONZE, OPS, QUARANTINE, Lake
+from jobs.runtime import JobError
+from schemas.bronze import LEDGER_SCHEMA, LEDGER_TABLE, QUARANTINE_TABLE
 from schemas.landing import SOURCES, SOURCES_BY_NAME
 from tests.integration.conftest import AS_OF, table_versions
 
@@ -106,3 +113,92 @@ def test_a_newly_landed_file_is_ingested_alone(landed, spark):
     )
     assert lake.read(BRONZE, "email_events").count() == before + 1
     shutil.move(str(new_file), str(root / "moved-away.jsonl"))
+
+
+def _event(event_id: str, event_type: str = "opened") -> str:
+    return json.dumps(
+        {"event_id": event_id, "email_id": "e1", "event_type": event_type, "occurred_at": "2026-03-30T10:00:00Z"}
+    )
+
+
+def _file_rows(lake, layer, table, path):
+    rows = lake.read(layer, table).filter(F.col("source_file") == path)
+    return sorted(
+        tuple(r) for r in rows.select(*(["event_id"] if layer == BRONZE else ["source_line", "reason"])).collect()
+    )
+
+
+def test_a_file_delivered_again_with_other_content_replaces_its_rows(spark, lake_config, caplog):
+    config = lake_config("quality.enabled=false")
+    lake = Lake(spark, config)
+    folder = Path(config.paths.landing) / "activities" / "email_events"
+    folder.mkdir(parents=True)
+    landed = folder / "2026-03-30-00000.jsonl"
+    landed.write_text("\n".join([_event("ev1"), _event("ev2"), '{"event_id": "ev3"}']) + "\n")
+    first = ingest.run(spark, config, AS_OF)
+    path = f"file:{landed}"
+    assert (first.bronze_rows, first.quarantined_rows) == ({"email_events": 2}, {"email_events": 1})
+
+    # The same name, other bytes: ev2 is gone, ev4 is new, the bad line was fixed away.
+    landed.write_text("\n".join([_event("ev1"), _event("ev4", "replied")]) + "\n")
+    with caplog.at_level(logging.WARNING, logger="rapport.ingest"):
+        again = ingest.run(spark, config, AS_OF)
+
+    assert (again.files, again.bronze_rows, again.quarantined_rows) == (1, {"email_events": 2}, {"email_events": 0})
+    assert _file_rows(lake, BRONZE, "email_events", path) == [("ev1",), ("ev4",)]
+    assert _file_rows(lake, QUARANTINE, QUARANTINE_TABLE, path) == []
+    (ledger,) = lake.read(OPS, LEDGER_TABLE).filter(F.col("source_file") == path).collect()
+    assert (ledger["rows_bronze"], ledger["rows_quarantined"], ledger["content_sha256"]) == (
+        2,
+        0,
+        hashlib.sha256(landed.read_bytes()).hexdigest(),
+    )
+    assert f"{path} was delivered again with other content" in caplog.text
+    assert "replacing the 2 bronze and 1 quarantine rows of its earlier delivery" in caplog.text
+
+    # Touched (a copy, a restore): a new modification time, the same bytes: nothing is read again.
+    bronze_version = lake.version(BRONZE, "email_events")
+    os.utime(landed, (landed.stat().st_atime, landed.stat().st_mtime + 3600))
+    touched = ingest.run(spark, config, AS_OF)
+    assert touched.files == 0 and lake.version(BRONZE, "email_events") == bronze_version
+    (ledger,) = lake.read(OPS, LEDGER_TABLE).filter(F.col("source_file") == path).collect()
+    assert ledger["file_modified_at"].replace(tzinfo=UTC).timestamp() == pytest.approx(landed.stat().st_mtime, abs=1e-3)
+
+    # On purpose: --reprocess reads one file again, by its path in the landing zone.
+    reprocessed = ingest.run(spark, config, AS_OF, ["activities/email_events/2026-03-30-00000.jsonl"])
+    assert (reprocessed.files, reprocessed.bronze_rows) == (1, {"email_events": 2})
+    assert _file_rows(lake, BRONZE, "email_events", path) == [("ev1",), ("ev4",)]
+    with pytest.raises(JobError, match=r"--reprocess crm/nope\.jsonl: not a file of the landing zone"):
+        ingest.run(spark, config, AS_OF, ["crm/nope.jsonl"])
+
+
+def test_a_ledger_written_before_content_hashes_is_migrated_and_its_files_stay_done(spark, lake_config, caplog):
+    config = lake_config("quality.enabled=false")
+    lake = Lake(spark, config)
+    folder = Path(config.paths.landing) / "activities" / "email_events"
+    folder.mkdir(parents=True)
+    landed = folder / "2026-03-30-00000.jsonl"
+    landed.write_text(_event("ev1") + "\n")
+    old_schema = T.StructType([f for f in LEDGER_SCHEMA.fields if f.name != "content_sha256"])
+    lake.ensure_table(OPS, LEDGER_TABLE, old_schema)
+    # What a listing of the file system says: milliseconds.
+    modified_at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=landed.stat().st_mtime_ns // 1_000_000)
+    old_row = ("email_events", f"file:{landed}", landed.stat().st_size, modified_at, 1, 0, 1, 0, modified_at, "old")
+    lake.append(spark.createDataFrame([old_row], old_schema), OPS, LEDGER_TABLE)
+
+    with caplog.at_level(logging.WARNING, logger="rapport.lake"):
+        result = ingest.run(spark, config, AS_OF)
+
+    assert result.files == 0  # same size and time: done, as the old ledger says
+    assert sorted(lake.read(OPS, LEDGER_TABLE).columns) == sorted(LEDGER_SCHEMA.fieldNames())
+    assert [r["content_sha256"] for r in lake.read(OPS, LEDGER_TABLE).collect()] == [None]
+    assert f"migrated {lake.name(OPS, LEDGER_TABLE)}: added `content_sha256` string" in caplog.text
+
+
+def test_an_empty_or_mistyped_landing_zone_is_reported_and_nothing_is_written(spark, lake_config):
+    config = lake_config()
+    (Path(config.paths.landing) / "crm" / "users").mkdir(parents=True)  # folders, but no file
+
+    with pytest.raises(JobError, match=rf"landing zone {config.paths.landing} has no files in any source folder"):
+        ingest.run(spark, config, AS_OF)
+    assert not Path(config.paths.lake).exists()

@@ -221,3 +221,55 @@ def test_participants_are_resolved_by_address_with_presence_and_pseudonymous_key
         "contact_id string, lead_id string, account_id string, account_match string, person_key string",
     )
     assert_df_equality(participants_df, expected_df, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_an_address_listed_twice_in_a_meeting_is_one_participant_present_unless_every_listing_declined(spark):
+    users, contacts, leads, accounts = crm(spark)
+    listed_twice = [
+        # Bob twice among the attendees, in two cases (ingest already reduced "Bob <bob@acme.com>"
+        # forms): declined first in m3, accepted first in m4; the order never matters.
+        ("m3", [("BOB@acme.com", "declined"), ("Bob@Acme.com", "accepted")]),
+        ("m4", [("bob@acme.com", "accepted"), ("bob@ACME.com", "declined")]),
+    ]
+    meetings = bronze(
+        spark,
+        "meetings",
+        [
+            {
+                "meeting_id": meeting_id,
+                "organizer": "ann@rapport.example",
+                "start_at": T0,
+                "end_at": datetime(2026, 3, 2, 10, 0),
+                "status": "scheduled",
+                "attendees": [
+                    *[{"email": a, "required": True, "response": r} for a, r in bob],
+                    # Ann organizes and declined as an attendee: her organizer listing keeps her present.
+                    {"email": "ann@rapport.example", "required": True, "response": "declined"},
+                    # Lee declined in every listing: not present.
+                    {"email": "lee@startup.io", "required": True, "response": "declined"},
+                    {"email": "LEE@startup.io", "required": False, "response": "declined"},
+                ],
+            }
+            for meeting_id, bob in listed_twice
+        ],
+    )
+    empty = bronze(spark, "emails", []), bronze(spark, "calls", []), bronze(spark, "tasks", [])
+
+    participants_df = explode_participants(
+        empty[0], meetings, empty[1], empty[2], users, contacts, leads, accounts, INTERNAL, SALT
+    ).select("activity_key", "role", "address", "response", "is_present")
+
+    expected_df = spark.createDataFrame(
+        [
+            (f"meeting:{meeting_id}", role, address, response, present)
+            for meeting_id in ("m3", "m4")
+            for role, address, response, present in (
+                ("organizer", "ann@rapport.example", None, True),
+                ("attendee", "ann@rapport.example", "declined", True),
+                ("attendee", "bob@acme.com", "accepted", True),
+                ("attendee", "lee@startup.io", "declined", False),
+            )
+        ],
+        "activity_key string, role string, address string, response string, is_present boolean",
+    )
+    assert_df_equality(participants_df, expected_df, ignore_row_order=True, ignore_nullable=True)

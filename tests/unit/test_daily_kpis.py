@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 
 from jobs.config import load_config
-from jobs.daily_kpis import KpiParams, as_of_days, compute, email_requests
+from jobs.daily_kpis import as_of_days, compute, email_requests
 from tests.builders import (
     SILVER_ACTIVITY_COLUMNS,
     SILVER_LINK_COLUMNS,
@@ -134,7 +134,7 @@ def gold(spark):
             "event_id string, email_id string, event_type string, occurred_at timestamp",
         ),
     }
-    params = KpiParams.from_config(load_config())
+    params = load_config().kpi
     tables = compute(silver, as_of_days(spark, [T], params.health.trend_days), params)
     return {name: [row.asDict() for row in df.collect()] for name, df in tables.items()}
 

@@ -21,7 +21,7 @@ from tests.builders import (
     linked,
 )
 from transforms.as_of import activity_minutes, counting_activities, record_activities
-from transforms.health import HealthParams, health_inputs, relationship_health
+from transforms.health import HealthParams, TypeWeights, health_inputs, relationship_health
 
 T = date(2026, 3, 10)
 RECORD_COLUMNS = "record_type string, record_id string, is_scored boolean"
@@ -119,10 +119,10 @@ def test_the_lookback_keeps_an_activity_exactly_365_days_old(default_health):
 def test_type_weights_and_frequency_are_parameters(spark):
     weighted = health_rows(
         spark,
-        HealthParams(weights=(("email", 1.0), ("meeting", 1.5), ("call", 0.5), ("task", 1.0))),
+        HealthParams(weights=TypeWeights(meeting=1.5, call=0.5)),
         records=[("contact", "improving", True)],
     )
     assert weighted["improving"]["health_score"] == 85  # E_w = 4.0549, ratio 1.59550 -> 85.26
-    daily = health_rows(spark, HealthParams(frequency_days=1.0), records=[("contact", "improving", True)])
+    daily = health_rows(spark, HealthParams(frequency_days=1), records=[("contact", "improving", True)])
     # f = 1: tau = 2, the trend compares with max(7, 2) = 7 days earlier: 46 against 0.
     assert _summary(daily["improving"]) == (46, "fair", "improving")

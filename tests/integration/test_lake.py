@@ -1,0 +1,61 @@
+"""Tables that outlive a release: a gold table created before a column was added gets it on the
+next run, by an explicit, logged migration; a column whose type changed stops the job."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+
+import pytest
+from pyspark.sql import types as T
+
+from jobs import daily_kpis
+from jobs.lake import GOLD, Lake
+from jobs.runtime import JobError
+from schemas.gold import DEAL_TRACKER
+from tests.builders import frame
+
+pytestmark = pytest.mark.integration
+BEFORE, T_DAY = date(2026, 3, 9), date(2026, 3, 10)
+COMPUTED = datetime(2026, 3, 10, 6, 0)
+
+
+def deal(day: date, **columns) -> dict:
+    return {
+        "as_of_date": day,
+        "opportunity_id": "o1",
+        "account_id": "a1",
+        "estimated_close_date": date(2026, 4, 1),
+        "health_score": 59,
+        "computed_at": COMPUTED,
+        **columns,
+    }
+
+
+def test_a_table_created_before_a_column_was_added_gets_it_on_the_next_run(spark, lake_config, caplog):
+    config = lake_config("quality.enabled=false")
+    lake = Lake(spark, config)
+    old_schema = T.StructType([f for f in DEAL_TRACKER.fields if f.name != "health_state"])
+    lake.ensure_table(GOLD, "deal_tracker", old_schema, partition_by=("as_of_date",))
+    lake.append(frame(spark, old_schema, [deal(BEFORE)]), GOLD, "deal_tracker")
+
+    today_df = frame(spark, DEAL_TRACKER, [deal(T_DAY, health_state="fair")]).drop("computed_at")
+    with caplog.at_level(logging.WARNING, logger="rapport.lake"):
+        written = daily_kpis.publish(lake, config, "deal_tracker", today_df, [T_DAY], COMPUTED)
+
+    assert written == 1
+    rows = lake.read(GOLD, "deal_tracker").select("as_of_date", "health_score", "health_state").collect()
+    assert sorted(tuple(r) for r in rows) == [(BEFORE, 59, None), (T_DAY, 59, "fair")]
+    assert f"migrated {lake.name(GOLD, 'deal_tracker')}: added `health_state` string" in caplog.text
+
+
+def test_a_column_whose_type_changed_stops_the_job_naming_it(spark, lake_config):
+    config = lake_config()
+    lake = Lake(spark, config)
+    old_schema = T.StructType(
+        [T.StructField(f.name, T.StringType()) if f.name == "health_score" else f for f in DEAL_TRACKER.fields]
+    )
+    lake.ensure_table(GOLD, "deal_tracker", old_schema, partition_by=("as_of_date",))
+
+    with pytest.raises(JobError, match=r"column types changed \(health_score is string in the table, int now\)"):
+        lake.ensure_table(GOLD, "deal_tracker", DEAL_TRACKER, partition_by=("as_of_date",))
