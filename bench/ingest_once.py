@@ -12,7 +12,9 @@ import time
 
 from jobs import conform, ingest
 from jobs.config import load_config
+from jobs.lake import SILVER, Lake
 from jobs.runtime import build_session, iso_date, setup_logging
+from transforms.record_links import link_candidates
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -22,6 +24,28 @@ def peak_rss_mib(pid: int) -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def link_rows(lake: Lake, meetings_need_regarding: bool) -> dict[str, int]:
+    """Links written, and the rows the opportunity and lead rules went through before their
+    semi-join (counted after the timed conform, from silver)."""
+    silver = {
+        table: lake.read(SILVER, table)
+        for table in ("activities", "activity_participants", "accounts", "contacts", "leads", "opportunities")
+    }
+    candidates = link_candidates(
+        silver["activities"],
+        silver["activity_participants"],
+        silver["accounts"],
+        silver["contacts"],
+        silver["leads"],
+        silver["opportunities"],
+        meetings_need_regarding=meetings_need_regarding,
+    )
+    return {
+        "links": lake.read(SILVER, "record_links").count(),
+        "link_rule_rows": sum(df.count() for df in candidates.values()),
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -38,6 +62,7 @@ def main(argv: list[str]) -> int:
     conformed = conform.run(spark, config)
     conform_s = time.monotonic() - started
     activities = conformed.rows.get("activities", 0)
+    links = link_rows(Lake(spark, config), config.kpi.meetings_need_regarding_for_opportunity)
     jvm_pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
     records = sum(result.bronze_rows.values()) + sum(result.quarantined_rows.values())
     print(
@@ -51,6 +76,7 @@ def main(argv: list[str]) -> int:
                 "conform_s": round(conform_s, 1),
                 "silver_activities": activities,
                 "activities_per_s": round(activities / conform_s),
+                **links,
                 "driver_jvm_peak_mib": round(peak_rss_mib(jvm_pid)),
                 "driver_python_peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             }

@@ -129,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         "records_per_s",
         "conform_s",
         "activities_per_s",
+        "links",
+        "link_rule_rows",
         "driver_jvm_peak_mib",
         "driver_python_peak_mib",
     ]
@@ -164,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(args.work, ignore_errors=True)
     print(f"\nresults: {out}")
     print("records_per_s: landed records (all sources) per second of ingest; activities_per_s: silver activities")
-    print("per second of conform; peak memory: VmHWM of the driver JVM and the driver's Python process")
+    print("per second of conform; links: silver.record_links rows; link_rule_rows: the rows the opportunity and")
+    print("lead rules go through before keeping their links; peak memory: VmHWM of the driver JVM and its Python")
     return 0
 
 

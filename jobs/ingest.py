@@ -67,13 +67,18 @@ class LandedFile:
 
 @dataclass(frozen=True)
 class IngestPlan:
-    """What a run reads: new, changed and asked-for files, and files whose ledger row only needs
-    their new modification time (touched, same bytes)."""
+    """What a run reads: new, changed and asked-for files; and the ledger rows of files touched
+    without a change (same bytes, a new modification time), which only need that time."""
 
     files: list[LandedFile]
-    hashes: dict[str, str]
-    touched: list[LandedFile] = field(default_factory=list)
-    earlier: dict[str, dict] = field(default_factory=dict)  # path -> its ledger row, for changed files
+    hashes: dict[str, str]  # path -> hex SHA-256, of every file in `files`
+    earlier: dict[str, dict] = field(default_factory=dict)  # path -> its ledger row, for files read before
+    touched: list[dict] = field(default_factory=list)  # ledger rows with their new modification time
+
+    @property
+    def ledger_paths(self) -> list[str]:
+        """The files whose ledger rows this run writes."""
+        return [f.path for f in self.files] + [row["source_file"] for row in self.touched]
 
 
 @dataclass
@@ -220,7 +225,7 @@ def plan_files(
     for file in moved:
         entry = ledger[file.path]
         if entry["content_sha256"] is not None and entry["content_sha256"] == hashes[file.path]:
-            touched.append(file)
+            touched.append({**entry, "file_modified_at": file.modified_at})
             log.info("%s: modified time changed, content did not: not read again", file.path)
             continue
         changed.append(file)
@@ -239,7 +244,7 @@ def plan_files(
         log.info("%s: reprocessing as asked, replacing its earlier rows", path)
     files = sorted(unseen + changed, key=lambda f: (f.source, f.path))
     earlier = {f.path: ledger[f.path] for f in files if f.path in ledger}
-    return IngestPlan(files, hashes, touched, earlier)
+    return IngestPlan(files, hashes, earlier, touched)
 
 
 def count_records(spark: SparkSession, files: list[LandedFile]) -> dict[str, FileCount]:
@@ -317,7 +322,7 @@ def _check_committed(table: str, committed: int, meant: int) -> None:
         raise JobError(f"{table}: Delta committed {committed} rows where {meant} were meant; the ledger is not updated")
 
 
-def _ledger_df(spark: SparkSession, plan: IngestPlan, counts: dict[str, FileCount], ingested_at, run_id, ledger):
+def _ledger_df(spark: SparkSession, plan: IngestPlan, counts: dict[str, FileCount], ingested_at, run_id):
     rows = [
         (
             f.source,
@@ -334,11 +339,7 @@ def _ledger_df(spark: SparkSession, plan: IngestPlan, counts: dict[str, FileCoun
         )
         for f in plan.files
     ]
-    # A touched file keeps its row, with its new modification time.
-    rows += [
-        tuple({**ledger[f.path], "file_modified_at": f.modified_at}[c.name] for c in LEDGER_SCHEMA.fields)
-        for f in plan.touched
-    ]
+    rows += [tuple(row[c] for c in LEDGER_SCHEMA.fieldNames()) for row in plan.touched]
     return spark.createDataFrame(rows, LEDGER_SCHEMA)
 
 
@@ -367,8 +368,7 @@ def run(spark: SparkSession, config: Config, as_of: date, reprocess: list[str] |
     asked = resolve_reprocess(landing, landed, reprocess or [])
     ensure_tables(lake)
     result = IngestResult(run_id=f"ingest-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}")
-    ledger = _ledger_rows(lake)
-    plan = plan_files(spark, ledger, landed, asked)
+    plan = plan_files(spark, _ledger_rows(lake), landed, asked)
     files = plan.files
     log.info(
         "landing %s: %d files, %d to read (%d read before), %d touched (run %s, as of %s)",
@@ -382,8 +382,8 @@ def run(spark: SparkSession, config: Config, as_of: date, reprocess: list[str] |
     )
     if not files:
         if plan.touched:
-            condition = in_list("source_file", [f.path for f in plan.touched])
-            lake.replace_where(_ledger_df(spark, plan, {}, None, result.run_id, ledger), OPS, LEDGER_TABLE, condition)
+            touched_df = _ledger_df(spark, plan, {}, None, result.run_id)
+            lake.replace_where(touched_df, OPS, LEDGER_TABLE, in_list("source_file", plan.ledger_paths))
         return result
     limits = Limits.for_as_of(as_of, config.ingest.max_record_bytes, config.ingest.future_tolerance_days)
     list_addresses = frozenset(config.org.mailing_lists)
@@ -451,9 +451,8 @@ def run(spark: SparkSession, config: Config, as_of: date, reprocess: list[str] |
 
     # Rows of files read before (delivered again, or reprocessed) replace theirs; touched files
     # get their new modification time.
-    ledger_files = in_list("source_file", [f.path for f in files + plan.touched])
-    ledger_df = _ledger_df(spark, plan, counts, ingested_at, result.run_id, ledger)
-    lake.replace_where(ledger_df, OPS, LEDGER_TABLE, ledger_files)
+    ledger_df = _ledger_df(spark, plan, counts, ingested_at, result.run_id)
+    lake.replace_where(ledger_df, OPS, LEDGER_TABLE, in_list("source_file", plan.ledger_paths))
     log.info(
         "ingest done: %d files, %d rows to bronze, %d to quarantine, ledger %s",
         result.files,

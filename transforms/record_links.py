@@ -4,6 +4,13 @@ Grain of `link_records` output: one row per (activity, record) with the stronges
 (`regarding`, then `participant`, then `domain`). Activities left out of everything (all
 participants internal, tasks aside; or only `do_not_track` contacts outside) get no link at all,
 not even their regarding one; a `do_not_track` contact links nothing and is linked by nothing.
+
+The opportunity and lead rules need a person on each side. They start from the selective side,
+the customer's (activity, record) pairs, widen each by the few users of that record's team (owner,
+sales team) and keep the pairs whose user took part (a semi-join on activity and user): the rows
+in between stay within a small multiple of the links written. (Starting from the users instead
+pairs every activity of a seller with every deal the seller owns: tens of millions of rows to keep
+about a million at 300k activities.) `link_candidates` exposes those rows so the bench counts them.
 """
 
 from __future__ import annotations
@@ -68,9 +75,9 @@ def _account_domain_links(participants_df: DataFrame, accounts_df: DataFrame) ->
     return _link(outside.join(domains, on="domain", how="inner"), ACCOUNT, "account_id", "domain")
 
 
-def _opportunity_links(participants_df: DataFrame, opportunities_df: DataFrame, accounts_df: DataFrame) -> DataFrame:
-    """An external participant is the deal's contact, a stakeholder or its account's primary
-    contact, and an internal participant is its owner or on its sales team."""
+def _deal_people(opportunities_df: DataFrame, accounts_df: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """(opportunity_id, contact_id) of each deal's people, its contact, stakeholders and its account's
+    primary contact; and (opportunity_id, user_id) of its team, its owner and sales team."""
     primary = accounts_df.select("account_id", F.col("primary_contact_id"))
     customer_side = opportunities_df.join(primary, on="account_id", how="left").select(
         "opportunity_id",
@@ -87,44 +94,46 @@ def _opportunity_links(participants_df: DataFrame, opportunities_df: DataFrame, 
         "opportunity_id",
         F.explode(F.array_distinct(F.concat(F.array("owner_id"), F.col("sales_team_user_ids")))).alias("user_id"),
     )
-    customers = (
-        participants_df.filter(~F.col("is_internal") & F.col("contact_id").isNotNull())
+    return customer_side, team_side
+
+
+def _opportunity_candidates(people_df: DataFrame, opportunities_df: DataFrame, accounts_df: DataFrame) -> DataFrame:
+    """(activity_key, opportunity_id, user_id): an external participant is one of the deal's
+    people; each such pair once per user of the deal's team, to be matched with who took part."""
+    customer_side, team_side = _deal_people(opportunities_df, accounts_df)
+    customer_pairs_df = (
+        people_df.filter(~F.col("is_internal") & F.col("contact_id").isNotNull())
+        .select("activity_key", "contact_id")
+        .distinct()
         .join(customer_side, on="contact_id", how="inner")
         .select("activity_key", "opportunity_id")
         .distinct()
     )
-    team = (
-        participants_df.filter(F.col("is_internal") & F.col("user_id").isNotNull())
-        .join(team_side, on="user_id", how="inner")
-        .select("activity_key", "opportunity_id")
-        .distinct()
-    )
-    return _link(
-        customers.join(team, on=["activity_key", "opportunity_id"], how="inner"),
-        OPPORTUNITY,
-        "opportunity_id",
-        "participant",
-    )
+    return customer_pairs_df.join(team_side, on="opportunity_id", how="inner")
 
 
-def _lead_links(participants_df: DataFrame, leads_df: DataFrame) -> DataFrame:
-    """The lead's address or one of its stakeholders is a participant, and so is its owner."""
-    by_address = participants_df.filter(F.col("lead_id").isNotNull()).select("activity_key", "lead_id")
+def _lead_candidates(people_df: DataFrame, leads_df: DataFrame) -> DataFrame:
+    """(activity_key, lead_id, user_id): the lead's address or one of its stakeholders is a
+    participant; with the lead's owner, to be matched with who took part."""
+    by_address = people_df.filter(F.col("lead_id").isNotNull()).select("activity_key", "lead_id")
     stakeholders = leads_df.select("lead_id", F.explode("stakeholder_contact_ids").alias("contact_id"))
     by_stakeholder = (
-        participants_df.select("activity_key", "contact_id")
+        people_df.filter(F.col("contact_id").isNotNull())
+        .select("activity_key", "contact_id")
         .join(stakeholders, on="contact_id", how="inner")
         .select("activity_key", "lead_id")
     )
-    owners = leads_df.select("lead_id", F.col("owner_id").alias("user_id"))
-    with_owner = (
-        participants_df.select("activity_key", "user_id")
-        .join(owners, on="user_id", how="inner")
-        .select("activity_key", "lead_id")
-    )
-    person = by_address.unionByName(by_stakeholder).distinct()
-    return _link(
-        person.join(with_owner.distinct(), on=["activity_key", "lead_id"], how="inner"), LEAD, "lead_id", "participant"
+    owners = leads_df.filter(F.col("owner_id").isNotNull()).select("lead_id", F.col("owner_id").alias("user_id"))
+    return by_address.unionByName(by_stakeholder).distinct().join(owners, on="lead_id", how="inner")
+
+
+def _with_user_taking_part(candidates_df: DataFrame, people_df: DataFrame, record_id: str) -> DataFrame:
+    """(activity_key, record_id) of the candidates whose user is a participant of the activity."""
+    users_df = people_df.filter(F.col("user_id").isNotNull()).select("activity_key", "user_id").distinct()
+    return (
+        candidates_df.join(users_df, on=["activity_key", "user_id"], how="left_semi")
+        .select("activity_key", record_id)
+        .distinct()
     )
 
 
@@ -147,6 +156,41 @@ def with_every_record_of_the_address(people_df: DataFrame, contacts_df: DataFram
     )
 
 
+def _linkable(activities_df: DataFrame, participants_df: DataFrame, contacts_df: DataFrame, leads_df: DataFrame):
+    """The tracked activities, and their participants that may link, once per record of their address."""
+    tracked_df = filter_tracked_activities(activities_df, participants_df).select(
+        "activity_key", "activity_type", "regarding_type", "regarding_id"
+    )
+    keys = tracked_df.select("activity_key", "activity_type")
+    people = with_tracked_flags(participants_df).join(keys, on=["activity_key", "activity_type"], how="inner")
+    return tracked_df, with_every_record_of_the_address(people, contacts_df, leads_df)
+
+
+def _deal_people_of(people_df: DataFrame, meetings_need_regarding: bool) -> DataFrame:
+    return people_df.filter(F.col("activity_type") != "meeting") if meetings_need_regarding else people_df
+
+
+def link_candidates(
+    activities_df: DataFrame,
+    participants_df: DataFrame,
+    accounts_df: DataFrame,
+    contacts_df: DataFrame,
+    leads_df: DataFrame,
+    opportunities_df: DataFrame,
+    *,
+    meetings_need_regarding: bool = True,
+) -> dict[str, DataFrame]:
+    """The rows the opportunity and lead rules go through before their semi-join, by record type:
+    what the bench counts against the links written."""
+    _, people = _linkable(activities_df, participants_df, contacts_df, leads_df)
+    return {
+        OPPORTUNITY: _opportunity_candidates(
+            _deal_people_of(people, meetings_need_regarding), opportunities_df, accounts_df
+        ),
+        LEAD: _lead_candidates(people, leads_df),
+    }
+
+
 def link_records(
     activities_df: DataFrame,
     participants_df: DataFrame,
@@ -158,26 +202,33 @@ def link_records(
     link_by_domain: bool = True,
     meetings_need_regarding: bool = True,
 ) -> DataFrame:
-    tracked_df = filter_tracked_activities(activities_df, participants_df).select(
-        "activity_key", "activity_type", "regarding_type", "regarding_id"
-    )
+    tracked_df, people = _linkable(activities_df, participants_df, contacts_df, leads_df)
     keys = tracked_df.select("activity_key", "activity_type")
-    people = with_tracked_flags(participants_df).join(keys, on=["activity_key", "activity_type"], how="inner")
-
-    people = with_every_record_of_the_address(people, contacts_df, leads_df)
     contact_people = people.filter(F.col("contact_id").isNotNull())
+    deal_people = _deal_people_of(people, meetings_need_regarding)
     links = [
         _regarding_links(tracked_df),
         _link(contact_people, CONTACT, "contact_id", "participant"),
         _link(
             contact_people.filter(F.col("contact_account_id").isNotNull()), ACCOUNT, "contact_account_id", "participant"
         ),
-        _lead_links(people, leads_df),
+        _link(
+            _with_user_taking_part(_lead_candidates(people, leads_df), people, "lead_id"),
+            LEAD,
+            "lead_id",
+            "participant",
+        ),
+        _link(
+            _with_user_taking_part(
+                _opportunity_candidates(deal_people, opportunities_df, accounts_df), people, "opportunity_id"
+            ),
+            OPPORTUNITY,
+            "opportunity_id",
+            "participant",
+        ),
     ]
     if link_by_domain:
         links.append(_account_domain_links(people, accounts_df))
-    deal_people = people.filter(F.col("activity_type") != "meeting") if meetings_need_regarding else people
-    links.append(_opportunity_links(deal_people, opportunities_df, accounts_df))
 
     all_links = links[0]
     for more in links[1:]:

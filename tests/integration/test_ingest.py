@@ -121,6 +121,15 @@ def _event(event_id: str, event_type: str = "opened") -> str:
     )
 
 
+def _land_events(config, *lines: str) -> Path:
+    """One landed email events file of these lines, in a landing zone of its own."""
+    folder = Path(config.paths.landing) / "activities" / "email_events"
+    folder.mkdir(parents=True, exist_ok=True)
+    landed = folder / "2026-03-30-00000.jsonl"
+    landed.write_text("\n".join(lines) + "\n")
+    return landed
+
+
 def _file_rows(lake, layer, table, path):
     rows = lake.read(layer, table).filter(F.col("source_file") == path)
     return sorted(
@@ -131,16 +140,13 @@ def _file_rows(lake, layer, table, path):
 def test_a_file_delivered_again_with_other_content_replaces_its_rows(spark, lake_config, caplog):
     config = lake_config("quality.enabled=false")
     lake = Lake(spark, config)
-    folder = Path(config.paths.landing) / "activities" / "email_events"
-    folder.mkdir(parents=True)
-    landed = folder / "2026-03-30-00000.jsonl"
-    landed.write_text("\n".join([_event("ev1"), _event("ev2"), '{"event_id": "ev3"}']) + "\n")
+    landed = _land_events(config, _event("ev1"), _event("ev2"), '{"event_id": "ev3"}')
     first = ingest.run(spark, config, AS_OF)
     path = f"file:{landed}"
     assert (first.bronze_rows, first.quarantined_rows) == ({"email_events": 2}, {"email_events": 1})
 
     # The same name, other bytes: ev2 is gone, ev4 is new, the bad line was fixed away.
-    landed.write_text("\n".join([_event("ev1"), _event("ev4", "replied")]) + "\n")
+    _land_events(config, _event("ev1"), _event("ev4", "replied"))
     with caplog.at_level(logging.WARNING, logger="rapport.ingest"):
         again = ingest.run(spark, config, AS_OF)
 
@@ -175,10 +181,7 @@ def test_a_file_delivered_again_with_other_content_replaces_its_rows(spark, lake
 def test_a_ledger_written_before_content_hashes_is_migrated_and_its_files_stay_done(spark, lake_config, caplog):
     config = lake_config("quality.enabled=false")
     lake = Lake(spark, config)
-    folder = Path(config.paths.landing) / "activities" / "email_events"
-    folder.mkdir(parents=True)
-    landed = folder / "2026-03-30-00000.jsonl"
-    landed.write_text(_event("ev1") + "\n")
+    landed = _land_events(config, _event("ev1"))
     old_schema = T.StructType([f for f in LEDGER_SCHEMA.fields if f.name != "content_sha256"])
     lake.ensure_table(OPS, LEDGER_TABLE, old_schema)
     # What a listing of the file system says: milliseconds.
