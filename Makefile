@@ -72,7 +72,7 @@ check-real-data: setup ## ingest ../shared/data/usrp-users-mail through the .eml
 
 dist: setup ## zip the packages for spark-submit --py-files
 	@mkdir -p dist && rm -f dist/rapport.zip
-	zip -qr dist/rapport.zip jobs transforms schemas expectations -x '*__pycache__*'
+	zip -qr dist/rapport.zip jobs transforms schemas expectations samples -x '*__pycache__*'
 	@echo "dist/rapport.zip"
 
 clean: ## remove the lake, generated data, caches (keeps .venv and .jars)

@@ -27,7 +27,7 @@ from bench.synthetic_silver import write_synthetic_silver
 from jobs import conform, daily_kpis, ingest
 from jobs.config import load_config
 from jobs.runtime import build_session, iso_date, setup_logging
-from jobs.sample_data import HISTORY_DAYS, generate
+from samples.landing import HISTORY_DAYS, generate
 
 
 def _timed(action) -> tuple[object, float]:

@@ -21,7 +21,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from jobs.sample_data import generate
+from samples.landing import generate
 
 ROOT = Path(__file__).resolve().parent
 AS_OF = date(2026, 3, 31)

@@ -150,7 +150,7 @@ class SampleConfig(Parameters):
     @field_validator("scale")
     @classmethod
     def _known_scale(cls, value: str | int) -> str | int:
-        from jobs.sample_data import SCALES
+        from samples.landing import SCALES
 
         if isinstance(value, str) and value not in SCALES:
             raise ValueError(f"expected one of {', '.join(SCALES)} or a number of activities")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from jobs.config import Config, is_uri
 from jobs.runtime import job_parser, parse_job_args
-from jobs.sample_data import SCALES, generate
+from samples.landing import SCALES, generate
 
 log = logging.getLogger("rapport.sample")
 

@@ -10,7 +10,7 @@ from delta.tables import DeltaTable
 from jobs import ingest
 from jobs.config import load_config
 from jobs.lake import BRONZE, OPS, QUARANTINE, Lake
-from jobs.sample_data import generate
+from samples.landing import generate
 from schemas.bronze import LEDGER_TABLE, QUARANTINE_TABLE
 from schemas.landing import SOURCES
 from tests.conftest import TEST_SPARK_CONF

@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 
 from jobs import conform, ingest
 from jobs.lake import BRONZE, SILVER, Lake
-from jobs.sample_data import generate
+from samples.landing import generate
 from schemas.silver import SILVER_TABLES
 from tests.integration.conftest import AS_OF
 

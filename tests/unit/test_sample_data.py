@@ -1,4 +1,4 @@
-"""The sample landing zone generator (jobs.sample_data): deterministic, valid by the contract's own
+"""The sample landing zone generator (samples.landing): deterministic, valid by the contract's own
 checks (transforms.raw_records, transforms.mail), and rich enough for every KPI. No Spark."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.sample_data import SCALES, generate
+from samples.landing import SCALES, generate
 from schemas.landing import EMAILS, OPPORTUNITIES, SOURCES, TRANSCRIPTS, Kind
 from transforms.mail import decode_text, message_to_email, split_mbox
 from transforms.raw_records import BadRecord, Limits, validate_line, validate_record
