@@ -166,8 +166,18 @@ def _linkable(activities_df: DataFrame, participants_df: DataFrame, contacts_df:
     return tracked_df, with_every_record_of_the_address(people, contacts_df, leads_df)
 
 
-def _deal_people_of(people_df: DataFrame, meetings_need_regarding: bool) -> DataFrame:
-    return people_df.filter(F.col("activity_type") != "meeting") if meetings_need_regarding else people_df
+def _rule_candidates(
+    people_df: DataFrame,
+    accounts_df: DataFrame,
+    leads_df: DataFrame,
+    opportunities_df: DataFrame,
+    meetings_need_regarding: bool,
+) -> dict[str, DataFrame]:
+    deal_people_df = people_df.filter(F.col("activity_type") != "meeting") if meetings_need_regarding else people_df
+    return {
+        OPPORTUNITY: _opportunity_candidates(deal_people_df, opportunities_df, accounts_df),
+        LEAD: _lead_candidates(people_df, leads_df),
+    }
 
 
 def link_candidates(
@@ -183,12 +193,7 @@ def link_candidates(
     """The rows the opportunity and lead rules go through before their semi-join, by record type:
     what the bench counts against the links written."""
     _, people = _linkable(activities_df, participants_df, contacts_df, leads_df)
-    return {
-        OPPORTUNITY: _opportunity_candidates(
-            _deal_people_of(people, meetings_need_regarding), opportunities_df, accounts_df
-        ),
-        LEAD: _lead_candidates(people, leads_df),
-    }
+    return _rule_candidates(people, accounts_df, leads_df, opportunities_df, meetings_need_regarding)
 
 
 def link_records(
@@ -205,27 +210,17 @@ def link_records(
     tracked_df, people = _linkable(activities_df, participants_df, contacts_df, leads_df)
     keys = tracked_df.select("activity_key", "activity_type")
     contact_people = people.filter(F.col("contact_id").isNotNull())
-    deal_people = _deal_people_of(people, meetings_need_regarding)
+    candidates = _rule_candidates(people, accounts_df, leads_df, opportunities_df, meetings_need_regarding)
     links = [
         _regarding_links(tracked_df),
         _link(contact_people, CONTACT, "contact_id", "participant"),
         _link(
             contact_people.filter(F.col("contact_account_id").isNotNull()), ACCOUNT, "contact_account_id", "participant"
         ),
-        _link(
-            _with_user_taking_part(_lead_candidates(people, leads_df), people, "lead_id"),
-            LEAD,
-            "lead_id",
-            "participant",
-        ),
-        _link(
-            _with_user_taking_part(
-                _opportunity_candidates(deal_people, opportunities_df, accounts_df), people, "opportunity_id"
-            ),
-            OPPORTUNITY,
-            "opportunity_id",
-            "participant",
-        ),
+        *[
+            _link(_with_user_taking_part(candidates[kind], people, f"{kind}_id"), kind, f"{kind}_id", "participant")
+            for kind in (LEAD, OPPORTUNITY)
+        ],
     ]
     if link_by_domain:
         links.append(_account_domain_links(people, accounts_df))
