@@ -8,9 +8,7 @@ PY := $(VENV)/bin/python
 JARS := .jars
 ARGS ?=
 PYTEST_ARGS ?=
-BENCH_SCALES ?= 30000 300000
-BENCH_DAILY_SCALES ?= 1000000 10000000
-BENCH_INCREMENTAL_SCALE ?= 30000
+BENCH_SCALES ?= 1000000 10000000
 
 .PHONY: help setup run test unit lint sql config bench check-real-data sample clean dist
 
@@ -63,9 +61,8 @@ config: setup ## print the configuration a job would run with, every default inc
 sample: setup ## (re)generate the sample landing zone: ARGS="--scale small --bad-lines"
 	$(PY) -m jobs.generate_sample_data $(ARGS)
 
-bench: setup ## wall time, throughput and peak memory: ingest + conform, the daily KPIs, a new day on a year
-	$(PY) -m bench.run --scales $(BENCH_SCALES) --daily-scales $(BENCH_DAILY_SCALES) \
-	  --incremental-scale $(BENCH_INCREMENTAL_SCALE) $(ARGS)
+bench: setup ## landing to gold at 1M and 10M activities, then one new day: time per job, records/s, memory
+	$(PY) -m bench.run --scales $(BENCH_SCALES) $(ARGS)
 
 check-real-data: setup ## ingest ../shared/data/usrp-users-mail through the .eml path (skips without it)
 	$(PY) -m bench.real_mail $(ARGS)

@@ -3,13 +3,20 @@
 A failed expectation of severity `critical` (the default) stops the job with a message naming
 the table, the expectation, the column and a few failing rows by their key (a suite names its key
 columns in `meta["key"]`); a failed `warning` is logged and the write goes on.
-One ephemeral GX context per process; the Spark data source does not persist the frame. Suites run
-with counts only; the failing rows are looked up afterwards, for the failed expectations alone.
+
+A suite is first checked in one aggregate pass over the frame (`one_pass_counts`: one Spark job
+for every expectation, instead of Great Expectations' several jobs and its fixed cost per suite).
+When no critical expectation fails there, that is the answer, and failed warnings are reported
+with their counts. When one does, or a suite holds an expectation the pass cannot evaluate, Great
+Expectations validates the suite itself and its results are the report: one ephemeral GX context
+per process, the Spark data source does not persist the frame, counts only; the failing rows are
+looked up afterwards, for the failed expectations alone.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -50,6 +57,9 @@ class Report:
 
 
 _context = None
+# Jobs validate tables from several threads (ingest's sources); Great Expectations' context is
+# used by one at a time.
+_context_lock = threading.RLock()
 
 
 def _batch_definition(table: str):
@@ -121,34 +131,111 @@ def _identity(config) -> str:
     return f"{config.type}:{sorted(config.kwargs.items(), key=lambda kv: kv[0])!r}"
 
 
+def _unexpected(config):
+    """The number of rows an expectation finds unexpected, as one aggregate Spark column (for
+    uniqueness: more than zero exactly when GX finds duplicates); None when this pass cannot
+    evaluate the expectation (then Great Expectations does)."""
+    from pyspark.sql import functions as F
+
+    kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
+    if set(kwargs) - ONE_PASS_KWARGS.get(config.type, set()):
+        return None  # e.g. `mostly`, strict bounds, a row condition
+    column = F.col(kwargs["column"]) if "column" in kwargs else None
+    if config.type == "expect_column_values_to_not_be_null":
+        condition = column.isNull()
+    elif config.type == "expect_column_values_to_be_in_set":
+        condition = column.isNotNull() & ~column.isin(list(kwargs["value_set"]))
+    elif config.type == "expect_column_values_to_be_between":
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        outside = F.lit(False)
+        if low is not None:
+            outside = outside | (column < F.lit(low))
+        if high is not None:
+            outside = outside | (column > F.lit(high))
+        condition = column.isNotNull() & outside
+    elif config.type == "expect_column_values_to_not_match_regex":
+        condition = column.isNotNull() & column.rlike(kwargs["regex"])
+    elif config.type == "expect_column_values_to_be_unique":
+        return F.count(column) - F.count_distinct(column)
+    elif config.type == "expect_compound_columns_to_be_unique":
+        columns = [F.col(c) for c in kwargs["column_list"]]
+        # GX ignores a row only when all its columns are missing.
+        kept = ~F.least(*[c.isNull() for c in columns]) if len(columns) > 1 else columns[0].isNotNull()
+        return F.count(F.when(kept, F.lit(1))) - F.count_distinct(F.when(kept, F.struct(*columns)))
+    else:
+        return None
+    return F.count(F.when(condition, F.lit(1)))
+
+
+ONE_PASS_KWARGS = {
+    "expect_column_values_to_not_be_null": {"column"},
+    "expect_column_values_to_be_in_set": {"column", "value_set"},
+    "expect_column_values_to_be_between": {"column", "min_value", "max_value"},
+    "expect_column_values_to_not_match_regex": {"column", "regex"},
+    "expect_column_values_to_be_unique": {"column"},
+    "expect_compound_columns_to_be_unique": {"column_list"},
+}
+
+
+def one_pass_counts(df, suite) -> list[int] | None:
+    """Unexpected rows of each of the suite's expectations, in order, from one aggregate pass;
+    None if the suite holds one this pass cannot evaluate."""
+    configs = [expectation.configuration for expectation in suite.expectations]
+    columns = [_unexpected(config) for config in configs]
+    if not columns or any(c is None for c in columns):
+        return None
+    row = df.agg(*[c.alias(f"e{n}") for n, c in enumerate(columns)]).first()
+    return [int(row[f"e{n}"]) for n in range(len(columns))]
+
+
 def validate(df, suite, table: str) -> Report:
     """Run `suite` on `df`; raise DataQualityError if a critical expectation fails."""
     started = time.monotonic()
+    counts = one_pass_counts(df, suite)
+    if counts is not None:
+        configs = [expectation.configuration for expectation in suite.expectations]
+        failed = [(c, n) for c, n in zip(configs, counts, strict=True) if n > 0]
+        if all(_severity(c) != "critical" for c, _ in failed):
+            return _report(
+                Report(table=table, evaluated=len(configs)),
+                [Finding(table, c.type, _column_of(c), _severity(c), n) for c, n in failed],
+                started,
+            )
+    with _context_lock:
+        return _validate_with_gx(df, suite, table, started)
+
+
+def _validate_with_gx(df, suite, table: str, started: float) -> Report:
     batch = _batch_definition(table).get_batch(batch_parameters={"dataframe": df})
     result = batch.validate(suite, result_format=RESULT_FORMAT)
-    report = Report(table=table, evaluated=len(result.results))
     failed = [outcome for outcome in result.results if not outcome.success]
     critical = [o.expectation_config for o in failed if _severity(o.expectation_config) == "critical"]
     meta = suite.meta or {}
     key, hidden = list(meta.get("key", [])), list(meta.get("hidden", []))
     examples = failing_rows(df, table, critical, key, hidden) if critical else {}
-    for outcome in failed:
-        config = outcome.expectation_config
-        severity = _severity(config)
-        finding = Finding(
+    findings = [
+        Finding(
             table,
-            config.type,
-            _column_of(config),
-            severity,
-            (outcome.result or {}).get("unexpected_count"),
-            examples.get(_identity(config), ()),
+            o.expectation_config.type,
+            _column_of(o.expectation_config),
+            _severity(o.expectation_config),
+            (o.result or {}).get("unexpected_count"),
+            examples.get(_identity(o.expectation_config), ()),
         )
-        (report.failures if severity == "critical" else report.warnings).append(finding)
+        for o in failed
+    ]
+    return _report(Report(table=table, evaluated=len(result.results)), findings, started)
+
+
+def _report(report: Report, findings: list[Finding], started: float) -> Report:
+    """Log the findings; raise DataQualityError if a critical one is among them."""
+    for finding in findings:
+        (report.failures if finding.severity == "critical" else report.warnings).append(finding)
     for finding in report.warnings:
         log.warning("expectation warning: %s", finding)
     log.info(
         "validated %s: %d expectations, %d failed, %d warnings (%.1f s)",
-        table,
+        report.table,
         report.evaluated,
         len(report.failures),
         len(report.warnings),

@@ -45,6 +45,7 @@ KEYS = {
     "activities": ("activity_key",),
     "activity_participants": ("activity_key", "address", "role"),
     "record_links": ("activity_key", "record_type", "record_id"),
+    "record_activity_days": ("record_type", "record_id", "counts_on", "activity_on", "activity_type", "initiated_by"),
     "email_threads": ("email_id",),
     "email_responses": ("request_email_id",),
     "email_events": ("event_id",),
@@ -75,6 +76,12 @@ SUITES = {
         _in_set("reason", LINK_REASONS),
         # A regarding link to a record that never landed is kept (it may land later) and reported.
         gxe.ExpectColumnValuesToBeInSet(column="is_known_record", value_set=[True], severity="warning"),
+    ],
+    "record_activity_days": lambda: [
+        _in_set("activity_type", ACTIVITY_TYPES),
+        _in_set("initiated_by", SIDES),
+        gxe.ExpectColumnValuesToBeBetween(column="activities", min_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="decayed", min_value=0),
     ],
     "email_threads": lambda: [gxe.ExpectColumnValuesToNotBeNull(column="thread_key")],
     "email_responses": lambda: [

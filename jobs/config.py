@@ -108,6 +108,7 @@ class IngestConfig(Parameters):
     max_record_bytes: PositiveInt = 1_048_576  # a larger record is quarantined (record_too_large)
     future_tolerance_days: NonNegativeInt = 2  # happened-at times may lie this far past the as-of day
     records_per_batch: PositiveInt = 10_000  # rows per Arrow batch from the Python parsers to Spark
+    parallel_sources: PositiveInt = 2  # sources ingested side by side (each its own Spark jobs)
 
 
 class QualityConfig(Parameters):

@@ -1,14 +1,15 @@
 """Conform: bronze -> silver, one clean model of what happened, between whom, about which record.
 
 Silver tables (grain in `transforms/`): users, accounts, contacts, leads, opportunities (latest
-version of each id), activities, activity_participants, record_links, email_threads,
-email_responses, email_events, call_turns.
+version of each id), activities, activity_participants, record_links, record_activity_days,
+email_threads, email_responses, email_events, call_turns.
 
 Incremental by default: the bronze table versions a conform has read are kept in
 `ops.conform_state`; the next run reads only what bronze received since (Delta change data feed),
-conforms those activities and transcripts alone and merges them by key, then recomputes threads and
-responses from silver. A change to any CRM table rebuilds silver (every link and resolution depends
-on the CRM), as does `--full-refresh`; both paths give the same tables. Nothing new: nothing done.
+conforms those activities and transcripts alone and merges them by key, sums again the days those
+activities were on, and threads again the emails of the threads the changed emails touch. A change
+to any CRM table rebuilds silver (every link and resolution depends on the CRM), as does
+`--full-refresh`; both paths give the same tables. Nothing new: nothing done.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from pyspark.sql import types as T
 from expectations.runner import validate
 from expectations.silver import silver_suite
 from jobs.config import Config, ConfigError
-from jobs.lake import BRONZE, OPS, SILVER, Lake
-from jobs.runtime import JobError, build_session, job_parser, parse_job_args, run_job
+from jobs.lake import BRONZE, OPS, SILVER, Lake, cast_to, in_list
+from jobs.runtime import build_session, job_parser, parse_job_args, run_job
 from schemas.landing import SOURCES
-from schemas.silver import SILVER_TABLES
+from schemas.silver import SILVER_SCHEMAS, SILVER_TABLES
 from transforms.conform_activities import activity_key, conform_activities, explode_participants
 from transforms.conform_crm import (
     conform_accounts,
@@ -37,14 +38,14 @@ from transforms.conform_crm import (
     conform_opportunities,
     conform_users,
 )
+from transforms.record_activity_days import DECAY_TAU_PROPERTY, record_activity_days
 from transforms.record_links import link_records, with_tracked_flag
 from transforms.threads import (
     email_responses,
     email_threads,
-    initial_labels,
-    labels_changed,
-    propagate_labels,
     thread_edges,
+    thread_labels,
+    threads_to_refresh,
 )
 from transforms.turns import explode_fragments, merge_turns
 from transforms.versions import filter_latest_version
@@ -59,7 +60,7 @@ STATE_SCHEMA = T.StructType(
         T.StructField("conformed_at", T.TimestampType(), nullable=False),
     ]
 )
-MAX_THREAD_ROUNDS = 64
+DAYS_TABLE = "record_activity_days"
 CRM_SOURCES = ("crm_users", "crm_accounts", "crm_contacts", "crm_leads", "crm_opportunities")
 CRM_TABLES = ("users", "accounts", "contacts", "leads", "opportunities")
 ACTIVITY_SOURCES = {"emails": "email_id", "meetings": "meeting_id", "calls": "call_id", "tasks": "task_id"}
@@ -104,21 +105,6 @@ def _last_state(lake: Lake) -> dict[str, int]:
     if not lake.exists(OPS, STATE_TABLE):
         return {}
     return {r["bronze_table"]: r["bronze_version"] for r in lake.read(OPS, STATE_TABLE).collect()}
-
-
-def converge_thread_labels(edges_df: DataFrame) -> DataFrame:
-    """Connected components of the thread graph: propagate labels until a round changes none.
-    Edges and each round's labels are checkpointed: every round reads them twice, and without it
-    each round would recompute the whole lineage before it."""
-    edges_df = edges_df.localCheckpoint()
-    labels_df = initial_labels(edges_df).localCheckpoint()
-    for round_number in range(1, MAX_THREAD_ROUNDS + 1):
-        next_df = propagate_labels(labels_df, edges_df).localCheckpoint()
-        if labels_changed(labels_df, next_df).limit(1).count() == 0:
-            log.info("email threads: labels converged after %d rounds", round_number)
-            return next_df
-        labels_df = next_df
-    raise JobError(f"email threads did not converge in {MAX_THREAD_ROUNDS} rounds")
 
 
 def crm_tables(bronze: dict[str, DataFrame]) -> dict[str, DataFrame]:
@@ -198,26 +184,55 @@ def with_known_record_flag(links_df: DataFrame, crm: dict[str, DataFrame]) -> Da
     )
 
 
-def thread_tables(activities_df: DataFrame, config: Config) -> dict[str, DataFrame]:
-    """Email threads and requests/responses, from every email of silver activities."""
-    emails = (
-        activities_df.filter(F.col("activity_type") == "email")
-        .select(
-            F.col("activity_id").alias("email_id"),
-            "in_reply_to",
-            "references",
-            "thread_id",
-            F.col("activity_at").alias("sent_at"),
-            # Emails left out of everything stay in their thread but outside the sequence.
-            F.when(F.col("is_tracked"), F.col("initiated_by")).alias("side"),
-        )
-        .localCheckpoint()
+def thread_emails(activities_df: DataFrame) -> DataFrame:
+    """The emails of silver activities, with what threads and responses need of them."""
+    return activities_df.filter(F.col("activity_type") == "email").select(
+        F.col("activity_id").alias("email_id"),
+        "in_reply_to",
+        "references",
+        "thread_id",
+        F.col("activity_at").alias("sent_at"),
+        # Emails left out of everything stay in their thread but outside the sequence.
+        F.when(F.col("is_tracked"), F.col("initiated_by")).alias("side"),
     )
-    threads = email_threads(emails, converge_thread_labels(thread_edges(emails)))
+
+
+def thread_tables(emails: DataFrame, config: Config) -> dict[str, DataFrame]:
+    """Email threads and requests/responses of these emails (a closed set of threads)."""
+    emails = emails.localCheckpoint()
+    threads = email_threads(emails, thread_labels(thread_edges(emails))).localCheckpoint()
     sequence = threads.join(emails.select("email_id", "sent_at", "side"), on="email_id", how="inner")
     return {
         "email_threads": threads,
         "email_responses": email_responses(sequence, config.kpi.response_window_days),
+    }
+
+
+def refresh_threads(lake: Lake, config: Config, changed_ids: DataFrame) -> dict[str, int]:
+    """Threads and responses again for the threads that emails `changed_ids` (added, changed or
+    removed, already merged into silver activities) touch; the other threads stay as they are."""
+    emails = thread_emails(lake.read(SILVER, "activities"))
+    old_threads = lake.read(SILVER, "email_threads")
+    members = threads_to_refresh(emails, old_threads, changed_ids).localCheckpoint()
+    old_keys = old_threads.join(members, on="email_id", how="left_semi").select("thread_key").localCheckpoint()
+    tables = thread_tables(emails.join(members, on="email_id", how="left_semi"), config)
+    keys = old_keys.unionByName(tables["email_threads"].select("thread_key")).distinct().localCheckpoint()
+    log.info("email threads: %d emails of %d threads to thread again", members.count(), keys.count())
+    return {
+        "email_threads": _publish(
+            lake,
+            config,
+            "email_threads",
+            tables["email_threads"],
+            lambda d: lake.replace_keys(d, SILVER, "email_threads", members, "email_id"),
+        ),
+        "email_responses": _publish(
+            lake,
+            config,
+            "email_responses",
+            tables["email_responses"],
+            lambda d: lake.replace_keys(d, SILVER, "email_responses", keys, "thread_key"),
+        ),
     }
 
 
@@ -232,10 +247,11 @@ def turn_table(transcripts_bronze: DataFrame) -> DataFrame:
 
 
 def _publish(lake: Lake, config: Config, table: str, df: DataFrame, write) -> int:
-    """Validate one silver frame, then write it with `write(df)`; return the rows written."""
+    """Cast one silver frame to its table's schema, validate it, then write it with `write(df)`;
+    return the rows written."""
     started = time.monotonic()
-    df = df.localCheckpoint()  # computed once for the suite and the write
     name = lake.name(SILVER, table)
+    df = cast_to(df, SILVER_SCHEMAS[table], name).localCheckpoint()  # computed once for the suite and the write
     if config.quality.enabled:
         validate(df, silver_suite(table), name)
     rows = write(df)
@@ -247,13 +263,74 @@ def full_refresh(lake: Lake, config: Config, salt: str) -> dict[str, int]:
     bronze = {s.name: lake.read(BRONZE, s.name) for s in SOURCES}
     crm = {table: df.localCheckpoint() for table, df in crm_tables(bronze).items()}
     tables = {**crm, **activity_tables({s: bronze[s] for s in ACTIVITY_SOURCES}, crm, config, salt)}
-    tables.update(thread_tables(tables["activities"], config))
+    tables.update(thread_tables(thread_emails(tables["activities"]), config))
     tables["email_events"] = event_table(bronze["email_events"])
     tables["call_turns"] = turn_table(bronze["transcripts"])
-    return {
+    written = {
         table: _publish(lake, config, table, df, lambda d, t=table: lake.overwrite(d, SILVER, t))
         for table, df in tables.items()
     }
+    return written | rebuild_record_days(lake, config)
+
+
+def _decay_tau(config: Config) -> str:
+    return repr(float(config.kpi.health.tau_days))
+
+
+def record_days_are_current(lake: Lake, config: Config) -> bool:
+    """Whether silver's per-day sums exist and were made with the configured health decay."""
+    if not lake.exists(SILVER, DAYS_TABLE):
+        return False
+    return lake.properties(SILVER, DAYS_TABLE).get(DECAY_TAU_PROPERTY) == _decay_tau(config)
+
+
+def _record_days(lake: Lake, config: Config, days: list[str] | None = None) -> DataFrame:
+    """`record_activity_days` from silver: all of it, or the rows of activities on `days`."""
+    activities = lake.read(SILVER, "activities")
+    participants, links = lake.read(SILVER, "activity_participants"), lake.read(SILVER, "record_links")
+    if days is not None:
+        activities = activities.filter(F.to_date("activity_at").isin(days))
+        keys = activities.select("activity_key")
+        participants = participants.join(keys, on="activity_key", how="left_semi")
+        links = links.join(keys, on="activity_key", how="left_semi")
+    return record_activity_days(activities, participants, links, config.kpi.health.tau_days)
+
+
+def rebuild_record_days(lake: Lake, config: Config) -> dict[str, int]:
+    """Every per-day sum again, from silver (first conform, or the health decay changed)."""
+    rows = _publish(
+        lake, config, DAYS_TABLE, _record_days(lake, config), lambda d: lake.overwrite(d, SILVER, DAYS_TABLE)
+    )
+    lake.set_properties(SILVER, DAYS_TABLE, {DECAY_TAU_PROPERTY: _decay_tau(config)})
+    return {DAYS_TABLE: rows}
+
+
+def refresh_record_days(lake: Lake, config: Config, days: set[str]) -> dict[str, int]:
+    """The per-day sums of the days whose activities changed, again from silver."""
+    if not days:
+        return {}
+    condition = in_list("activity_on", sorted(days))
+    rows = _publish(
+        lake,
+        config,
+        DAYS_TABLE,
+        _record_days(lake, config, sorted(days)),
+        lambda d: lake.replace_slice(d, SILVER, DAYS_TABLE, condition),
+    )
+    log.info("%s: %d days refreshed", lake.name(SILVER, DAYS_TABLE), len(days))
+    return {DAYS_TABLE: rows}
+
+
+def _activity_days(lake: Lake, keys_df: DataFrame) -> set[str]:
+    """The UTC days of silver's activities with these keys, as ISO dates."""
+    rows = (
+        lake.read(SILVER, "activities")
+        .join(keys_df, on="activity_key", how="left_semi")
+        .select(F.date_format(F.to_date("activity_at"), "yyyy-MM-dd").alias("day"))
+        .distinct()
+        .collect()
+    )
+    return {row["day"] for row in rows}
 
 
 def _changed_ids(lake: Lake, source: str, since_version: int, key: str) -> DataFrame:
@@ -273,10 +350,11 @@ def _changed_ids(lake: Lake, source: str, since_version: int, key: str) -> DataF
 
 def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: dict[str, int]) -> dict[str, int]:
     """Conform only the activities and transcripts bronze received since the last conform, merge
-    them by key, then recompute threads and responses from silver if emails came."""
+    them by key, then thread again the emails of the threads that changed emails touch."""
     crm = {table: lake.read(SILVER, table) for table in CRM_TABLES}
     written: dict[str, int] = {}
     changed_activities = [s for s in ACTIVITY_SOURCES if s in changed]
+    changed_emails = None
     if changed_activities:
         subsets, keys = {}, None
         for source, key in ACTIVITY_SOURCES.items():
@@ -285,17 +363,22 @@ def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: 
                 subsets[source] = bronze.limit(0)
                 continue
             ids = _changed_ids(lake, source, last[source], key).localCheckpoint()
+            changed_emails = ids if source == "emails" else changed_emails
             subsets[source] = bronze.join(ids, on=key, how="left_semi")
             new_keys = ids.select(activity_key(ACTIVITY_KINDS[source], key).alias("activity_key"))
             keys = new_keys if keys is None else keys.unionByName(new_keys)
         keys = keys.distinct().localCheckpoint()
+        days = _activity_days(lake, keys)  # the days these activities were on before, and now
         for table, df in activity_tables(subsets, crm, config, salt).items():
             written[table] = _publish(
                 lake, config, table, df, lambda d, t=table: lake.replace_keys(d, SILVER, t, keys, "activity_key")
             )
-    if "emails" in changed:  # one new reply can join two threads: threads come from all emails again
-        for table, df in thread_tables(lake.read(SILVER, "activities"), config).items():
-            written[table] = _publish(lake, config, table, df, lambda d, t=table: lake.overwrite(d, SILVER, t))
+        if record_days_are_current(lake, config):
+            written |= refresh_record_days(lake, config, days | _activity_days(lake, keys))
+    if not record_days_are_current(lake, config):
+        written |= rebuild_record_days(lake, config)
+    if changed_emails is not None:
+        written |= refresh_threads(lake, config, changed_emails)
     for source, key, table, transform in (
         ("email_events", "event_id", "email_events", event_table),
         ("transcripts", "call_id", "call_turns", turn_table),
@@ -321,6 +404,9 @@ def run(spark: SparkSession, config: Config, full: bool = False) -> ConformResul
     last = _last_state(lake)
     changed = {table for table, version in versions.items() if last.get(table) != version}
     if not full and not changed:
+        if last and not record_days_are_current(lake, config):
+            log.info("conform: the health decay changed: summing silver's activities per day again")
+            return ConformResult(rows=rebuild_record_days(lake, config))
         log.info("bronze unchanged since the last conform: silver is up to date")
         return ConformResult(skipped=True)
     salt = pseudonym_salt(config)

@@ -21,13 +21,12 @@ from pyspark.sql import types as T
 from expectations.gold import gold_suite
 from expectations.runner import validate
 from jobs.config import Config, KpiConfig
-from jobs.conform import converge_thread_labels
-from jobs.lake import GOLD, SILVER, Lake, sql_string
+from jobs.conform import DAYS_TABLE, record_days_are_current
+from jobs.lake import GOLD, SILVER, Lake, cast_to, sql_string
 from jobs.runtime import JobError, build_session, iso_date, job_parser, parse_job_args, run_job
 from schemas.gold import DAILY_TABLES
 from transforms.activity_daily import relationship_activity_daily
 from transforms.as_of import (
-    activity_minutes,
     counting_activities,
     known_records,
     record_activities,
@@ -37,6 +36,7 @@ from transforms.deal_tracker import deal_tracker
 from transforms.engagement import email_engagement, named_user_ids
 from transforms.health import health_inputs, relationship_health
 from transforms.people import most_contacted, who_knows_whom
+from transforms.record_activity_days import counting_days
 from transforms.relationship_kpis import (
     engagement_rates,
     interaction_counts,
@@ -50,6 +50,7 @@ from transforms.threads import (
     email_threads,
     emails_as_of,
     thread_edges,
+    thread_labels,
     threads_changed_after,
     unscoped_threads,
 )
@@ -76,6 +77,7 @@ SILVER_INPUTS = (
     "activities",
     "activity_participants",
     "record_links",
+    "record_activity_days",
     "email_threads",
     "email_events",
 )
@@ -109,7 +111,7 @@ def email_requests(activities_df: DataFrame, threads_df: DataFrame, as_of_df: Da
     moved_df = keyed_df.join(changed_df, on=["as_of_date", "thread_key"], how="left_semi").drop("thread_key")
     if not moved_df.isEmpty():
         scoped_df = day_scoped(moved_df).localCheckpoint()
-        labels_df = converge_thread_labels(thread_edges(scoped_df))
+        labels_df = thread_labels(thread_edges(scoped_df))
         moved_threads_df = unscoped_threads(email_threads(scoped_df, labels_df))
         sequence_df = sequence_df.unionByName(
             moved_df.join(moved_threads_df, on=["as_of_date", "email_id"], how="inner")
@@ -121,20 +123,19 @@ def email_requests(activities_df: DataFrame, threads_df: DataFrame, as_of_df: Da
 
 
 def compute(silver: dict[str, DataFrame], as_of_df: DataFrame, params: KpiConfig) -> dict[str, DataFrame]:
-    """Every daily gold table for the reported days of `as_of_df`, as frames (no writes)."""
+    """Every daily gold table for the reported days of `as_of_df`, as frames (no writes).
+    `silver["record_activity_days"]` must have been made with `params.health.tau_days`."""
     activities_df, participants_df = silver["activities"], silver["activity_participants"]
     records_df = known_records(silver["accounts"], silver["contacts"], silver["leads"], silver["opportunities"])
+    record_keys_df = records_df.select("record_type", "record_id")
     # Links to records that never landed (kept in silver, they may land later) name nobody here.
-    links_df = silver["record_links"].join(
-        records_df.select("record_type", "record_id"), on=["record_type", "record_id"], how="left_semi"
-    )
+    links_df = silver["record_links"].join(record_keys_df, on=["record_type", "record_id"], how="left_semi")
+    days_df = silver["record_activity_days"].join(record_keys_df, on=["record_type", "record_id"], how="left_semi")
+    counting_days_df = counting_days(days_df, as_of_df).localCheckpoint()
     named_users_df = named_user_ids(silver["users"])
     counting_df = counting_activities(activities_df, as_of_df).localCheckpoint()
-    minutes_df = activity_minutes(activities_df, participants_df)
-    record_activities_df = record_activities(counting_df, links_df, minutes_df).localCheckpoint()
-
     health_df = relationship_health(
-        records_df, as_of_df, health_inputs(record_activities_df, params.health), params.health
+        records_df, as_of_df, health_inputs(counting_days_df, params.health), params.health
     ).localCheckpoint()
     engagement_df = email_engagement(counting_df, participants_df, silver["email_events"], named_users_df)
     engagement_df = engagement_df.localCheckpoint()
@@ -143,16 +144,16 @@ def compute(silver: dict[str, DataFrame], as_of_df: DataFrame, params: KpiConfig
     kpis_df = relationship_kpis(
         records_df,
         as_of_df,
-        interaction_counts(record_activities_df),
+        interaction_counts(counting_days_df),
         response_stats(requests_df, links_df),
         next_interactions(activities_df, links_df, as_of_df),
-        engagement_rates(record_activities_df, engagement_df),
+        engagement_rates(engagement_df, links_df),
         health_df,
     )
     return {
         "relationship_kpis": kpis_df,
-        "relationship_activity_daily": relationship_activity_daily(record_activities_df, params.activity_days),
-        "most_contacted": most_contacted(record_activities_df, participants_df, named_users_df),
+        "relationship_activity_daily": relationship_activity_daily(counting_days_df, params.activity_days),
+        "most_contacted": most_contacted(record_activities(counting_df, links_df), participants_df, named_users_df),
         "who_knows_whom": who_knows_whom(
             counting_df, participants_df, silver["users"], silver["contacts"], silver["leads"], params.who_knows_whom
         ),
@@ -170,10 +171,7 @@ def publish(lake: Lake, config: Config, table: str, df: DataFrame, days: list[da
     started = time.monotonic()
     schema, _ = DAILY_TABLES[table]
     lake.ensure_table(GOLD, table, schema, partition_by=("as_of_date",))
-    rows_df = df.withColumn("computed_at", F.lit(computed_at).cast("timestamp")).select(
-        *[F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields]
-    )
-    rows_df = rows_df.localCheckpoint()
+    rows_df = cast_to(df.withColumn("computed_at", F.lit(computed_at).cast("timestamp")), schema).localCheckpoint()
     name = lake.name(GOLD, table)
     if config.quality.enabled:
         validate(rows_df, gold_suite(table), name)
@@ -186,10 +184,15 @@ def _days_text(days: list[date]) -> str:
     return days[0].isoformat() if len(days) == 1 else f"{days[0]}..{days[-1]} ({len(days)} days)"
 
 
-def read_silver(lake: Lake) -> dict[str, DataFrame]:
+def read_silver(lake: Lake, config: Config) -> dict[str, DataFrame]:
     missing = [t for t in SILVER_INPUTS if not lake.exists(SILVER, t)]
     if missing:
         raise JobError(f"silver tables missing: {', '.join(missing)}; run `python -m jobs.conform` first")
+    if not record_days_are_current(lake, config):
+        raise JobError(
+            f"{lake.name(SILVER, DAYS_TABLE)} was summed with another health decay than this configuration's "
+            "(kpi.health.frequency_days): run `python -m jobs.conform` with it first"
+        )
     silver = {table: lake.read(SILVER, table) for table in SILVER_INPUTS}
     # Counts of Delta tables come from the transaction log's statistics: cheap at any size.
     log.info("read %s", ", ".join(f"{lake.name(SILVER, t)} {df.count():,}" for t, df in silver.items()))
@@ -200,7 +203,7 @@ def run(spark: SparkSession, config: Config, days: list[date]) -> dict[str, int]
     """Compute and publish every daily gold table for `days`; return rows written per table."""
     params = config.kpi
     lake = Lake(spark, config)
-    silver = read_silver(lake)
+    silver = read_silver(lake, config)
     written: dict[str, int] = {table: 0 for table in DAILY_TABLES}
     passes = [days[i : i + params.backfill_days_per_pass] for i in range(0, len(days), params.backfill_days_per_pass)]
     for number, pass_days in enumerate(passes, start=1):

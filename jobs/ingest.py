@@ -16,6 +16,7 @@ import logging
 import math
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -392,47 +393,53 @@ def run(spark: SparkSession, config: Config, as_of: date, reprocess: list[str] |
     counts = count_records(spark, files)
     ingested_at = datetime.now(UTC).replace(microsecond=0)
     parsed_frames: list[DataFrame] = []
-    quarantine_df: DataFrame | None = None
+
+    def ingest_source(source: Source, source_files: list[LandedFile]) -> tuple[FileCount, DataFrame]:
+        """Parse, reconcile, validate and write one source's files; its quarantine rows to write."""
+        started = time.monotonic()
+        paths = [f.path for f in source_files]
+        files_df = spark.read.format("binaryFile").load(paths)
+        parsed = with_parsed_records(files_df, source, limits, list_addresses, batch_rows)
+        parsed = parsed.persist(StorageLevel.MEMORY_AND_DISK)
+        parsed_frames.append(parsed)
+        total = reconcile(source, source_files, counts, parsed)
+        table = lake.name(BRONZE, source.name)
+        bronze_df = bronze_rows(parsed, source, ingested_at, result.run_id)
+        if check_quality and total.bronze:
+            validate(bronze_df, bronze_suite(source), table)
+        # Parsing ran at full parallelism into the persisted frame; the write is packed into
+        # files of about TARGET_FILE_BYTES of landed input each instead of one per input split.
+        output_files = max(1, math.ceil(sum(f.size for f in source_files) / TARGET_FILE_BYTES))
+        committed = replace_file_rows(
+            lake, bronze_df.coalesce(output_files), BRONZE, source.name, paths, total.bronze, plan.earlier
+        )
+        _check_committed(table, committed, total.bronze)
+        log.info(
+            "%s: %d files, %d records -> %s %d rows, %d to quarantine (%.1f s)",
+            source.name,
+            len(source_files),
+            total.records,
+            table,
+            total.bronze,
+            total.quarantined,
+            time.monotonic() - started,
+        )
+        return total, quarantine_rows(parsed, source, ingested_at, result.run_id)
+
+    work = [(s, [f for f in files if f.source == s.name]) for s in SOURCES]
+    work = [(source, source_files) for source, source_files in work if source_files]
     try:
-        for source in SOURCES:
-            source_files = [f for f in files if f.source == source.name]
-            if not source_files:
-                continue
-            started = time.monotonic()
-            paths = [f.path for f in source_files]
-            files_df = spark.read.format("binaryFile").load(paths)
-            parsed = with_parsed_records(files_df, source, limits, list_addresses, batch_rows)
-            parsed = parsed.persist(StorageLevel.MEMORY_AND_DISK)
-            parsed_frames.append(parsed)
-            total = reconcile(source, source_files, counts, parsed)
-
-            table = lake.name(BRONZE, source.name)
-            bronze_df = bronze_rows(parsed, source, ingested_at, result.run_id)
-            if check_quality and total.bronze:
-                validate(bronze_df, bronze_suite(source), table)
-            # Parsing ran at full parallelism into the persisted frame; the write is packed into
-            # files of about TARGET_FILE_BYTES of landed input each instead of one per input split.
-            output_files = max(1, math.ceil(sum(f.size for f in source_files) / TARGET_FILE_BYTES))
-            committed = replace_file_rows(
-                lake, bronze_df.coalesce(output_files), BRONZE, source.name, paths, total.bronze, plan.earlier
-            )
-            _check_committed(table, committed, total.bronze)
-
-            bad_df = quarantine_rows(parsed, source, ingested_at, result.run_id)
+        # Sources are independent tables: run them side by side, so that one source's Python
+        # parsing, commits and checks overlap another's, and both cores stay busy.
+        with ThreadPoolExecutor(max_workers=config.ingest.parallel_sources) as pool:
+            futures = [pool.submit(ingest_source, source, source_files) for source, source_files in work]
+            outcomes = [future.result() for future in futures]
+        quarantine_df: DataFrame | None = None
+        for (source, source_files), (total, bad_df) in zip(work, outcomes, strict=True):
             quarantine_df = bad_df if quarantine_df is None else quarantine_df.unionByName(bad_df)
             result.files += len(source_files)
             result.bronze_rows[source.name] = total.bronze
             result.quarantined_rows[source.name] = total.quarantined
-            log.info(
-                "%s: %d files, %d records -> %s %d rows, %d to quarantine (%.1f s)",
-                source.name,
-                len(source_files),
-                total.records,
-                table,
-                total.bronze,
-                total.quarantined,
-                time.monotonic() - started,
-            )
 
         # One quarantine commit and one ledger commit per run, after every bronze table is written:
         # a run that dies before the ledger commit is repaired by running again.

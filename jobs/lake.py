@@ -13,6 +13,7 @@ import logging
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs.config import Config
@@ -162,11 +163,39 @@ class Lake:
         metrics = latest["operationMetrics"] or {}
         return int(metrics.get("numOutputRows", 0)) - int(metrics.get("numCopiedRows", 0))
 
+    def properties(self, layer: str, table: str) -> dict[str, str]:
+        """The table's properties (from its Delta log)."""
+        return dict(DeltaTable.forPath(self.spark, self.path(layer, table)).detail().first()["properties"])
+
+    def set_properties(self, layer: str, table: str, properties: dict[str, str]) -> None:
+        """Set table properties, committing only when one differs."""
+        current = self.properties(layer, table)
+        changed = {k: v for k, v in properties.items() if current.get(k) != v}
+        if changed:
+            pairs = ", ".join(f"{sql_string(k)} = {sql_string(v)}" for k, v in sorted(changed.items()))
+            self.spark.sql(f"ALTER TABLE delta.`{self.path(layer, table)}` SET TBLPROPERTIES ({pairs})")
+
     def read(self, layer: str, table: str) -> DataFrame:
         return self.spark.read.format("delta").load(self.path(layer, table))
 
     def exists(self, layer: str, table: str) -> bool:
         return DeltaTable.isDeltaTable(self.spark, self.path(layer, table))
+
+
+def cast_to(df: DataFrame, schema: T.StructType, table: str | None = None) -> DataFrame:
+    """`df`'s columns in the order and types of a table's schema (the write's contract). Given the
+    `table`'s name, `df` must have exactly the schema's columns: a transform that forgot one or
+    added one stops the job, naming them, instead of writing a table its readers do not expect."""
+    if table is not None:
+        missing = [name for name in schema.fieldNames() if name not in df.columns]
+        extra = [name for name in df.columns if name not in schema.fieldNames()]
+        if missing or extra:
+            raise JobError(
+                f"{table}: the rows to write do not match the table's schema"
+                + (f"; missing {', '.join(missing)}" if missing else "")
+                + (f"; not in the schema {', '.join(extra)}" if extra else "")
+            )
+    return df.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
 
 
 def sql_string(value: str) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pyspark.sql import types as T
 
+from schemas import fields
+
 RECORD_TYPES = ("account", "contact", "lead", "opportunity")
 HEALTH_STATES = ("good", "fair", "poor", "not_enough_info", "no_activities", "not_applicable")
 HEALTH_TRENDS = ("improving", "steady", "declining", "not_enough_info")
@@ -17,13 +19,9 @@ PERSON_TYPES = ("user", "contact", "lead", "pseudonym")
 STAGE_COLORS = {"qualify": "dark blue", "develop": "light blue", "propose": "red", "close": "purple"}
 
 
-def _fields(*specs: tuple[str, T.DataType, bool]) -> T.StructType:
-    return T.StructType([T.StructField(name, data_type, nullable) for name, data_type, nullable in specs])
-
-
 def _daily(*specs: tuple[str, T.DataType, bool]) -> T.StructType:
     """A daily table: its own columns between the as-of day and the time it was computed."""
-    return _fields(("as_of_date", T.DateType(), False), *specs, ("computed_at", T.TimestampType(), False))
+    return fields(("as_of_date", T.DateType(), False), *specs, ("computed_at", T.TimestampType(), False))
 
 
 _S, _L, _I, _D = T.StringType(), T.LongType(), T.IntegerType(), T.DoubleType()

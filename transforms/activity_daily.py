@@ -15,11 +15,12 @@ from transforms.relationship_kpis import direction_counts
 KEY = ["as_of_date", "record_type", "record_id"]
 
 
-def relationship_activity_daily(record_activities_df: DataFrame, window_days: int) -> DataFrame:
+def relationship_activity_daily(counting_days_df: DataFrame, window_days: int) -> DataFrame:
+    """From the rows of `record_activity_days` that count by each as-of day (`counting_days`)."""
     first_day = F.date_sub(F.col("as_of_date"), window_days - 1)
     in_window_df = (
-        record_activities_df.filter(F.col("is_reported") & F.col("activity_type").isin(EMAIL, MEETING, CALL))
-        .withColumn("day", F.to_date("activity_at"))
+        counting_days_df.filter(F.col("is_reported") & F.col("activity_type").isin(EMAIL, MEETING, CALL))
+        .withColumnRenamed("activity_on", "day")
         .filter(F.col("day") >= first_day)
     )
     counts = direction_counts()

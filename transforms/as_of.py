@@ -9,7 +9,8 @@ every line of code.
 Grain of each output:
 - `counting_activities`: one row per as-of day and activity that counts by its end.
 - `activity_minutes`: one row per activity, with the minutes each side spent on it (section 3).
-- `record_activities`: one row per as-of day, record and counting activity linked to it.
+- `record_activities`: one row per as-of day, record and counting activity linked to it (per day
+  sums of them are in `transforms.record_activity_days`).
 - `known_records`: one row per record that gets KPIs (every one but `do_not_track` contacts).
 """
 
@@ -43,7 +44,7 @@ def age_days(at: Column) -> Column:
     return (F.unix_micros(F.col("as_of_end")) - F.unix_micros(at)) / F.lit(float(MICROS_PER_DAY))
 
 
-def by_time(at: str, *payload: str, latest: bool = False) -> Column:
+def by_time(at: str, *payload: str, latest: bool = False, activity_id: str = "activity_id") -> Column:
     """A struct whose minimum is the earliest activity (the latest with `latest`); ties by type
     order, then the smaller id. The payload columns ride along so that `F.min` of it picks the
     whole winning row."""
@@ -51,7 +52,7 @@ def by_time(at: str, *payload: str, latest: bool = False) -> Column:
     return F.struct(
         (-micros if latest else micros).alias("order_at"),
         type_order().alias("order_type"),
-        F.col("activity_id").alias("order_id"),
+        F.col(activity_id).alias("order_id"),
         *[F.col(c) for c in payload],
     )
 
@@ -100,27 +101,22 @@ def activity_minutes(activities_df: DataFrame, participants_df: DataFrame) -> Da
     )
 
 
-def record_activities(counting_df: DataFrame, links_df: DataFrame, minutes_df: DataFrame) -> DataFrame:
+def record_activities(counting_df: DataFrame, links_df: DataFrame) -> DataFrame:
     """Counting activities of each as-of day, once per record they are linked to."""
-    return (
-        counting_df.join(links_df.select("activity_key", "record_type", "record_id"), on="activity_key", how="inner")
-        .join(minutes_df, on="activity_key", how="left")
-        .select(
-            "as_of_date",
-            "as_of_end",
-            "is_reported",
-            "record_type",
-            "record_id",
-            "activity_key",
-            "activity_type",
-            "activity_id",
-            "activity_at",
-            "initiated_by",
-            "followed",
-            "team_minutes",
-            "customer_minutes",
-            "facetime_minutes",
-        )
+    return counting_df.join(
+        links_df.select("activity_key", "record_type", "record_id"), on="activity_key", how="inner"
+    ).select(
+        "as_of_date",
+        "as_of_end",
+        "is_reported",
+        "record_type",
+        "record_id",
+        "activity_key",
+        "activity_type",
+        "activity_id",
+        "activity_at",
+        "initiated_by",
+        "followed",
     )
 
 

@@ -2,7 +2,8 @@
 is, its state, its trend, and the factors that explain it.
 
 Grain of each output: one row per as-of day and record. `health_inputs` sums the decayed activity
-of every day in `as_of_df` (reported days and the earlier days trends compare with);
+of every day in `as_of_df` (reported days and the earlier days trends compare with) from the daily
+sums of `record_activity_days`, which factor the decay exactly (see that module);
 `relationship_health` grades them and compares each reported day with its earlier day.
 """
 
@@ -15,8 +16,9 @@ from pydantic import Field, model_validator
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from transforms.as_of import CUSTOMER, TEAM, age_days
+from transforms.as_of import CUSTOMER, TEAM
 from transforms.parameters import Parameters
+from transforms.record_activity_days import decay_to_as_of
 
 KEY = ["as_of_date", "record_type", "record_id"]
 CUSTOMER_INITIATED_WEIGHT = 1.5
@@ -46,7 +48,8 @@ class HealthParams(Parameters):
     # The communication frequency a seller picks [D]: daily, every few days, weekly, every couple
     # of weeks, monthly.
     frequency_days: Literal[1, 3, 7, 14, 30] = 7
-    lookback_days: Annotated[float, Field(gt=0)] = 365.0
+    # Whole days, so that the lookback starts at a midnight: T's own day and the L - 1 before it.
+    lookback_days: Annotated[int, Field(gt=0)] = 365
     weights: TypeWeights = TypeWeights()
     good_at: Score = 60
     fair_at: Score = 40
@@ -77,20 +80,23 @@ def _type_weight(weights: TypeWeights) -> Column:
     return F.create_map(*[x for kind, w in pairs for x in (F.lit(kind), F.lit(float(w)))])[F.col("activity_type")]
 
 
-def health_inputs(record_activities_df: DataFrame, params: HealthParams) -> DataFrame:
-    """Sums over the counting activities of the lookback: E, C, M, their count and the last one."""
-    age = age_days(F.col("activity_at"))
-    decay = F.exp(-age / F.lit(params.tau_days))
+def health_inputs(counting_days_df: DataFrame, params: HealthParams) -> DataFrame:
+    """Sums over the counting activities of the lookback: E, C, M, their count and the last one,
+    from the rows of `record_activity_days` (made with this tau) that count by each as-of day."""
+    in_lookback = (F.col("activity_on") <= F.col("as_of_date")) & (
+        F.col("activity_on") > F.date_sub(F.col("as_of_date"), params.lookback_days)
+    )
+    decay = decay_to_as_of(params.tau_days) * F.col("decayed")
     initiated_weight = F.when(F.col("initiated_by") == CUSTOMER, F.lit(CUSTOMER_INITIATED_WEIGHT)).otherwise(1.0)
     return (
-        record_activities_df.filter((age >= 0) & (age <= F.lit(params.lookback_days)))
+        counting_days_df.filter(in_lookback)
         .groupBy(*KEY)
         .agg(
-            F.count(F.lit(1)).alias("activities"),
+            F.sum("activities").alias("activities"),
             F.sum(_type_weight(params.weights) * initiated_weight * decay).alias("engagement"),
             F.sum(F.when(F.col("initiated_by") == CUSTOMER, decay).otherwise(0.0)).alias("customer_decayed"),
             F.sum(F.when(F.col("initiated_by") == TEAM, decay).otherwise(0.0)).alias("team_decayed"),
-            F.max("activity_at").alias("last_activity_at"),
+            F.max("last_at").alias("last_activity_at"),
         )
     )
 

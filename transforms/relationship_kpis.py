@@ -12,9 +12,10 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from transforms.as_of import CALL, CUSTOMER, EMAIL, MEETING, TASK, TEAM, by_time
+from transforms.record_activity_days import SECONDS, SIDES_TIME
 
 KEY = ["as_of_date", "record_type", "record_id"]
-MINUTES_PER_HOUR = 60.0
+SECONDS_PER_HOUR = 3600
 COUNT_COLUMNS = (
     "emails_sent",
     "emails_received",
@@ -35,43 +36,44 @@ def _count_where(condition: Column) -> Column:
     return F.count(F.when(condition, F.lit(1)))
 
 
-def direction_counts() -> dict[str, Column]:
-    """Section 2's counts as aggregate expressions over activities with `activity_type` and
-    `initiated_by` (the side of the sender, organizer or caller)."""
+def _sum_where(condition: Column, column: str) -> Column:
+    return F.coalesce(F.sum(F.when(condition, F.col(column))), F.lit(0)).cast("long")
+
+
+def direction_counts(activities: str = "activities") -> dict[str, Column]:
+    """Section 2's counts as aggregate expressions over rows of `record_activity_days` (a number of
+    `activities` of one `activity_type`, initiated by one side)."""
     by_team, by_customer = F.col("initiated_by") == TEAM, F.col("initiated_by") == CUSTOMER
     kind = F.col("activity_type")
     return {
-        "emails_sent": _count_where((kind == EMAIL) & by_team),
-        "emails_received": _count_where((kind == EMAIL) & by_customer),
-        "meetings_sent": _count_where((kind == MEETING) & by_team),
-        "meetings_received": _count_where((kind == MEETING) & by_customer),
-        "calls_made": _count_where((kind == CALL) & by_team),
-        "calls_received": _count_where((kind == CALL) & by_customer),
+        "emails_sent": _sum_where((kind == EMAIL) & by_team, activities),
+        "emails_received": _sum_where((kind == EMAIL) & by_customer, activities),
+        "meetings_sent": _sum_where((kind == MEETING) & by_team, activities),
+        "meetings_received": _sum_where((kind == MEETING) & by_customer, activities),
+        "calls_made": _sum_where((kind == CALL) & by_team, activities),
+        "calls_received": _sum_where((kind == CALL) & by_customer, activities),
     }
 
 
-def interaction_counts(record_activities_df: DataFrame) -> DataFrame:
-    """Lifetime counts by type and direction, minutes by side, and the last interaction."""
-    last = by_time("activity_at", "activity_at", "activity_type", "initiated_by", latest=True)
+def interaction_counts(counting_days_df: DataFrame) -> DataFrame:
+    """Lifetime counts by type and direction, time spent by side, and the last interaction, from the
+    rows of `record_activity_days` that count by each as-of day (`counting_days`)."""
+    last = by_time("last_at", "last_at", "activity_type", "initiated_by", latest=True, activity_id="last_activity_id")
     return (
-        record_activities_df.filter("is_reported")
+        counting_days_df.filter("is_reported")
         .groupBy(*KEY)
         .agg(
             *[expression.alias(name) for name, expression in direction_counts().items()],
-            _count_where(F.col("activity_type") == TASK).alias("tasks_completed"),
-            F.sum("team_minutes").alias("team_minutes"),
-            F.sum("customer_minutes").alias("customer_minutes"),
-            F.sum("facetime_minutes").alias("facetime_minutes"),
+            _sum_where(F.col("activity_type") == TASK, "activities").alias("tasks_completed"),
+            *[F.sum(f"{s}_seconds").alias(f"{s}_seconds") for s in SIDES_TIME],
             F.min(last).alias("last"),
         )
         .select(
             *KEY,
             *direction_counts().keys(),
             "tasks_completed",
-            "team_minutes",
-            "customer_minutes",
-            "facetime_minutes",
-            F.col("last.activity_at").alias("last_interaction_at"),
+            *[f"{s}_seconds" for s in SIDES_TIME],
+            F.col("last.last_at").alias("last_interaction_at"),
             F.col("last.activity_type").alias("last_interaction_type"),
             F.col("last.initiated_by").alias("last_interaction_direction"),
         )
@@ -130,18 +132,15 @@ def response_stats(requests_df: DataFrame, links_df: DataFrame) -> DataFrame:
     )
 
 
-def engagement_rates(record_activities_df: DataFrame, email_engagement_df: DataFrame) -> DataFrame:
-    """Followed emails sent by the team and linked to each record, and the shares of them with at
-    least one open, click, attachment view and reply by the end of the as-of day (section 6)."""
-    followed_df = record_activities_df.filter(
-        F.col("is_reported")
-        & (F.col("activity_type") == EMAIL)
-        & (F.col("initiated_by") == TEAM)
-        & F.coalesce(F.col("followed"), F.lit(False))
-    ).select(*KEY, F.col("activity_id").alias("email_id"))
-    counts_df = email_engagement_df.select("as_of_date", "email_id", "opens", "clicks", "attachment_views", "replies")
+def engagement_rates(email_engagement_df: DataFrame, links_df: DataFrame) -> DataFrame:
+    """Followed emails sent by the team (`email_engagement`: one row per as-of day and such email)
+    linked to each record, and the shares of them with at least one open, click, attachment view
+    and reply by the end of the as-of day (section 6)."""
+    email_links_df = links_df.filter(F.col("activity_type") == EMAIL).select("activity_key", "record_type", "record_id")
     return (
-        followed_df.join(counts_df, on=["as_of_date", "email_id"], how="left")
+        email_engagement_df.select("as_of_date", "email_id", "opens", "clicks", "attachment_views", "replies")
+        .withColumn("activity_key", F.concat(F.lit(f"{EMAIL}:"), F.col("email_id")))
+        .join(email_links_df, on="activity_key", how="inner")
         .groupBy(*KEY)
         .agg(
             F.count(F.lit(1)).alias("followed_emails"),
@@ -166,9 +165,10 @@ def _ratio(numerator: str, denominator: str) -> Column:
     return F.when(F.col(denominator) > 0, F.col(numerator) / F.col(denominator))
 
 
-def _hours(minutes_column: str) -> Column:
-    """Minutes -> hours rounded half up to 1 decimal (gold only rounds)."""
-    return F.round(F.coalesce(F.col(minutes_column), F.lit(0.0)) / MINUTES_PER_HOUR, 1)
+def _hours(seconds_column: str) -> Column:
+    """Exact decimal seconds -> hours rounded half up to 1 decimal (gold only rounds), as a double."""
+    seconds = F.coalesce(F.col(seconds_column), F.lit(0).cast(SECONDS))
+    return F.round(seconds / F.lit(SECONDS_PER_HOUR), 1).cast("double")
 
 
 def summary_sentence() -> Column:
@@ -233,9 +233,7 @@ def relationship_kpis(
         *[F.col(c).cast("long").alias(c) for c in COUNT_COLUMNS[:9]],
         _ratio("emails_sent", "emails_received").alias("email_ratio_by_us"),
         _ratio("emails_received", "emails_sent").alias("email_ratio_by_them"),
-        _hours("team_minutes").alias("team_hours"),
-        _hours("customer_minutes").alias("customer_hours"),
-        _hours("facetime_minutes").alias("facetime_hours"),
+        *[_hours(f"{s}_seconds").alias(f"{s}_hours") for s in SIDES_TIME],
         F.col("replies_by_team").cast("long").alias("replies_by_team"),
         F.col("replies_by_customer").cast("long").alias("replies_by_customer"),
         "response_rate_by_us",

@@ -1,25 +1,28 @@
 """Emails -> threads (connected groups of emails) -> requests and their responses (kpis.md section 4).
 
 Grain of each output:
-- `thread_edges`: one row per distinct undirected link between two nodes (`node_a <= node_b`); a
-  node is an email id, an id some email points at, or `thread:<thread_id>`; every email has a
-  self link so that an email without links is a node too.
-- `initial_labels`, `propagate_labels`: one row per node, with the label it carries so far.
-- `labels_changed`: one row per node whose label differs between two rounds.
+- `email_nodes`: one row per email and node it is linked to (itself included); a node is an email
+  id, an id some email points at, or `thread:<thread_id>`.
+- `thread_edges`: one row per distinct undirected link between two nodes (`node_a <= node_b`);
+  every email has a self link so that an email without links is a node too.
+- `threads_to_refresh`: one row per email whose thread may have changed with some emails.
+- `thread_labels`: one row per node, labelled with the smallest node id of its connected group.
 - `email_threads`: one row per email with its `thread_key`, the smallest node id of its group
   (EMAIL_THREADS_SCHEMA).
 - `email_responses`: one row per request, a maximal run of consecutive emails from one side inside
   a thread, with its response if any (EMAIL_RESPONSES_SCHEMA).
-
-Connected components are found without any action here: `propagate_labels` is one round, and the
-job loops until `labels_changed(before_df, after_df)` is empty, checkpointing the labels between
-rounds (each round reads the previous labels twice, so an unbroken lineage doubles every round).
 """
 
 from __future__ import annotations
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from schemas.silver import SIDES
 
@@ -28,6 +31,9 @@ from schemas.silver import SIDES
 THREAD_ID_PREFIX = "thread:"
 MICROS_PER_HOUR = 3_600_000_000
 MICROS_PER_DAY = 24 * MICROS_PER_HOUR
+LABELS_SCHEMA = T.StructType(
+    [T.StructField("node", T.StringType(), nullable=False), T.StructField("label", T.StringType(), nullable=False)]
+)
 
 
 def _is_id(column: Column) -> Column:
@@ -35,80 +41,83 @@ def _is_id(column: Column) -> Column:
     return column.isNotNull() & (F.trim(column) != "")
 
 
-def thread_edges(emails_df: DataFrame) -> DataFrame:
-    """Emails (email_id, in_reply_to, references, thread_id) -> undirected links (node_a, node_b)."""
-    reply_df = emails_df.select("email_id", F.col("in_reply_to").alias("linked_id"))
-    reference_df = emails_df.select("email_id", F.explode_outer("references").alias("linked_id"))
+def email_nodes(emails_df: DataFrame) -> DataFrame:
+    """Emails (email_id, in_reply_to, references, thread_id) -> (email_id, node): each node an email
+    is linked to, itself included."""
+    reply_df = emails_df.select("email_id", F.col("in_reply_to").alias("node"))
+    reference_df = emails_df.select("email_id", F.explode_outer("references").alias("node"))
     conversation_df = emails_df.select(
         "email_id",
-        F.when(_is_id(F.col("thread_id")), F.concat(F.lit(THREAD_ID_PREFIX), F.col("thread_id"))).alias("linked_id"),
+        F.when(_is_id(F.col("thread_id")), F.concat(F.lit(THREAD_ID_PREFIX), F.col("thread_id"))).alias("node"),
     )
-    self_df = emails_df.select("email_id", F.col("email_id").alias("linked_id"))
-    links_df = (
+    self_df = emails_df.select("email_id", F.col("email_id").alias("node"))
+    return (
         reply_df.unionByName(reference_df)
         .unionByName(conversation_df)
-        .filter(_is_id(F.col("linked_id")))
+        .filter(_is_id(F.col("node")))
         .unionByName(self_df)
     )
-    return links_df.select(
-        F.least("email_id", "linked_id").alias("node_a"),
-        F.greatest("email_id", "linked_id").alias("node_b"),
-    ).distinct()
 
 
-def _both_directions(edges_df: DataFrame) -> DataFrame:
-    """(node, neighbour) for each end of every link."""
-    forward_df = edges_df.select(F.col("node_a").alias("node"), F.col("node_b").alias("neighbour"))
-    backward_df = edges_df.select(F.col("node_b").alias("node"), F.col("node_a").alias("neighbour"))
-    return forward_df.unionByName(backward_df)
-
-
-def initial_labels(edges_df: DataFrame) -> DataFrame:
-    """Links -> one row per node labelled with the smallest of itself and its neighbours."""
+def thread_edges(emails_df: DataFrame) -> DataFrame:
+    """Emails (email_id, in_reply_to, references, thread_id) -> undirected links (node_a, node_b)."""
     return (
-        _both_directions(edges_df)
-        .groupBy("node")
-        .agg(F.min("neighbour").alias("smallest_neighbour"))
-        .select("node", F.least("node", "smallest_neighbour").alias("label"))
+        email_nodes(emails_df)
+        .select(F.least("email_id", "node").alias("node_a"), F.greatest("email_id", "node").alias("node_b"))
+        .distinct()
     )
 
 
-def propagate_labels(labels_df: DataFrame, edges_df: DataFrame) -> DataFrame:
-    """One round of min-label propagation with pointer jumping -> (node, label).
+def threads_to_refresh(emails_df: DataFrame, threads_df: DataFrame, changed_ids_df: DataFrame) -> DataFrame:
+    """The emails whose thread may differ after some emails changed -> (email_id).
 
-    A node takes the smallest label among its own and its neighbours' (propagation), then the label
-    that this smallest label's node carries, if smaller (pointer jumping). Labels only decrease and
-    are always node ids of the same group, so the fixed point labels every group with its smallest
-    node; on a chain the reach roughly doubles every round instead of growing by one.
+    `emails_df`: every email now (changed ones in their new version, removed ones gone);
+    `threads_df`: (email_id, thread_key) before the change; `changed_ids_df`: (email_id) of the
+    emails added, changed or removed. The answer is every email of an earlier thread that held a
+    changed email or shares a node with one now, and the changed emails: a closed set, since any
+    other email reaches these only through links that existed before, inside its own unchanged
+    thread. Its threads computed from its emails alone are the threads of all emails.
     """
-    neighbour_labels_df = (
-        _both_directions(edges_df)
-        .join(labels_df.select(F.col("node").alias("neighbour"), "label"), on="neighbour", how="inner")
-        .select("node", "label")
-    )
-    smallest_df = (
-        labels_df.select("node", "label")
-        .unionByName(neighbour_labels_df)
-        .groupBy("node")
-        .agg(F.min("label").alias("smallest_label"))
-    )
-    jump_df = labels_df.select(F.col("node").alias("smallest_label"), F.col("label").alias("label_of_smallest"))
-    return smallest_df.join(jump_df, on="smallest_label", how="left").select(
-        "node",
-        # least() skips nulls: a label whose node is missing from labels_df simply does not jump.
-        F.least("smallest_label", "label_of_smallest").alias("label"),
-    )
-
-
-def labels_changed(before_df: DataFrame, after_df: DataFrame) -> DataFrame:
-    """Two rounds of labels -> one row per node whose label differs (or that is in one round only)."""
-    before_labels_df = before_df.select("node", F.col("label").alias("label_before"))
-    after_labels_df = after_df.select("node", F.col("label").alias("label_after"))
+    touched_df = email_nodes(emails_df.join(changed_ids_df, on="email_id", how="left_semi")).select("node").distinct()
+    sharing_df = email_nodes(emails_df).join(touched_df, on="node", how="left_semi").select("email_id")
+    keys_df = threads_df.join(
+        sharing_df.unionByName(changed_ids_df.select("email_id")), on="email_id", how="left_semi"
+    ).select("thread_key")
     return (
-        before_labels_df.join(after_labels_df, on="node", how="full")
-        .filter(~F.col("label_before").eqNullSafe(F.col("label_after")))
-        .select("node", "label_before", "label_after")
+        threads_df.join(keys_df, on="thread_key", how="left_semi")
+        .select("email_id")
+        .unionByName(changed_ids_df.select("email_id"))
+        .distinct()
     )
+
+
+def thread_labels(edges_df: DataFrame) -> DataFrame:
+    """Links (node_a, node_b) -> (node, label): every node labelled with the smallest node id of its
+    connected group.
+
+    The edge list is small beside the emails (two short strings a link), so it is brought to the
+    driver once and its groups found by scipy's connected components over integer codes, in one
+    pass, instead of rounds of Spark joins that each re-read the whole graph. Smallest means
+    UTF-8 byte order, Spark's order for strings.
+    """
+    edges = edges_df.select("node_a", "node_b").toArrow()
+    spark = edges_df.sparkSession
+    if edges.num_rows == 0:
+        return spark.createDataFrame([], LABELS_SCHEMA)
+    ends = pa.concat_arrays(
+        [edges.column(name).combine_chunks().cast(pa.large_string()) for name in ("node_a", "node_b")]
+    )
+    encoded = ends.dictionary_encode()
+    names, codes = encoded.dictionary, encoded.indices.to_numpy()
+    links = edges.num_rows
+    graph = coo_matrix((np.ones(links, dtype=np.int8), (codes[:links], codes[links:])), shape=(len(names),) * 2)
+    _, group = connected_components(graph, directed=False)
+    by_name = pc.sort_indices(names).to_numpy()
+    # In name order, the first node met of each group is its smallest.
+    _, first = np.unique(group[by_name], return_index=True)
+    smallest_of_group = by_name[first]
+    labels = names.take(pa.array(smallest_of_group[group]))
+    return spark.createDataFrame(pa.table({"node": names, "label": labels}), LABELS_SCHEMA)
 
 
 def email_threads(emails_df: DataFrame, labels_df: DataFrame) -> DataFrame:

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import timedelta
 
 import pytest
 from pyspark.sql import functions as F
 
-from jobs import conform, ingest
+from jobs import conform, daily_kpis, ingest
+from jobs.conform import DAYS_TABLE
 from jobs.lake import BRONZE, SILVER, Lake
+from jobs.runtime import JobError
 from samples.landing import generate
 from schemas.silver import SILVER_TABLES
 from tests.integration.conftest import AS_OF
+from transforms.record_activity_days import DECAY_TAU_PROPERTY
 
 pytestmark = pytest.mark.integration
+GOLD_DAYS = [AS_OF - timedelta(days=1), AS_OF]
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +85,15 @@ def silver_rows(lake) -> dict[str, list]:
     return {table: sorted(lake.read(SILVER, table).collect(), key=repr) for table in SILVER_TABLES}
 
 
+def gold_rows(spark, config, days) -> dict[str, list]:
+    """Every daily gold table of `days` computed from the lake's silver, unwritten."""
+    silver = daily_kpis.read_silver(Lake(spark, config), config)
+    as_of_df = daily_kpis.as_of_days(spark, days, config.kpi.health.trend_days)
+    return {
+        table: sorted(df.collect(), key=repr) for table, df in daily_kpis.compute(silver, as_of_df, config.kpi).items()
+    }
+
+
 def land_activities(landing, batch_name: str, seed: int, scratch) -> None:
     """A further landing of activities and transcripts only (no CRM): conform merges it."""
     generate(scratch / batch_name, as_of=AS_OF, seed=seed, activities=300, batch=batch_name)
@@ -116,7 +130,8 @@ def test_incremental_conform_gives_the_same_silver_as_a_full_refresh(spark, land
     (landing / "activities" / "emails" / "2026-03-31-zz-update.jsonl").write_text(json.dumps(update) + "\n")
     ingest.run(spark, copy, AS_OF)
     second_merge = conform.run(spark, copy)
-    incremental_rows = silver_rows(copied)
+    assert conform.run(spark, copy).skipped  # a day with nothing new
+    incremental_rows, incremental_gold = silver_rows(copied), gold_rows(spark, copy, GOLD_DAYS)
     conform.run(spark, copy, full=True)
 
     for merged in (first_merge, second_merge):  # both merged, neither rebuilt
@@ -125,3 +140,15 @@ def test_incremental_conform_gives_the_same_silver_as_a_full_refresh(spark, land
     subjects = copied.read(SILVER, "activities").filter(F.col("activity_id") == first_email["email_id"])
     assert [r["subject"] for r in subjects.collect()] == ["Updated"]
     assert silver_rows(copied) == incremental_rows
+    assert gold_rows(spark, copy, GOLD_DAYS) == incremental_gold
+
+
+def test_a_changed_health_decay_sums_the_days_again_and_the_daily_job_waits_for_it(spark, conformed, landed):
+    _, config, lake, *_ = landed
+    weekly = config.with_overrides(["kpi.health.frequency_days=14"])
+    with pytest.raises(JobError, match=r"record_activity_days was summed with another health decay"):
+        daily_kpis.read_silver(lake, weekly)
+    assert conform.run(spark, weekly).rows == {"record_activity_days": lake.read(SILVER, DAYS_TABLE).count()}
+    assert lake.properties(SILVER, DAYS_TABLE)[DECAY_TAU_PROPERTY] == "28.0"
+    conform.run(spark, config)  # back to the decay the other tests use
+    assert lake.properties(SILVER, DAYS_TABLE)[DECAY_TAU_PROPERTY] == "14.0"

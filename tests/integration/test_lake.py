@@ -10,9 +10,10 @@ import pytest
 from pyspark.sql import types as T
 
 from jobs import daily_kpis
-from jobs.lake import GOLD, Lake
+from jobs.lake import GOLD, Lake, cast_to
 from jobs.runtime import JobError
 from schemas.gold import DEAL_TRACKER
+from schemas.silver import SILVER_SCHEMAS
 from tests.builders import frame
 
 pytestmark = pytest.mark.integration
@@ -59,3 +60,14 @@ def test_a_column_whose_type_changed_stops_the_job_naming_it(spark, lake_config)
 
     with pytest.raises(JobError, match=r"column types changed \(health_score is string in the table, int now\)"):
         lake.ensure_table(GOLD, "deal_tracker", DEAL_TRACKER, partition_by=("as_of_date",))
+
+
+def test_rows_that_do_not_match_a_silver_schema_stop_before_anything_is_written(spark):
+    schema = SILVER_SCHEMAS["email_threads"]
+    rows = spark.createDataFrame([("e1", "e1", "x")], "email_id string, thread_key string, stray string")
+
+    with pytest.raises(JobError, match=r"silver.email_threads: .*; not in the schema stray$"):
+        cast_to(rows, schema, "silver.email_threads")
+    with pytest.raises(JobError, match=r"; missing thread_key$"):
+        cast_to(rows.select("email_id"), schema, "silver.email_threads")
+    assert cast_to(rows.drop("stray"), schema, "silver.email_threads").collect() == [("e1", "e1")]

@@ -27,7 +27,7 @@ def test_a_spark_setting_is_one_flat_key_whatever_its_dots():
     assert config.spark.conf["spark.sql.adaptive.enabled"] == "false"  # as Spark spells it, not "False"
     assert "spark" not in config.spark.conf
     # The rest of conf/local.yaml's Spark settings stay.
-    assert config.spark.conf["spark.driver.memory"] == "8g"
+    assert config.spark.conf["spark.driver.memory"] == "4g"
 
 
 def test_defaults_live_in_the_model_and_the_file_says_only_what_differs(tmp_path):

@@ -24,6 +24,7 @@ from tests.builders import (
     person,
     took_part,
 )
+from transforms.record_activity_days import record_activity_days
 
 T = date(2026, 3, 10)
 ANN = person("ann@rapport.example", internal=True, user="u1")
@@ -135,6 +136,9 @@ def gold(spark):
         ),
     }
     params = load_config().kpi
+    silver["record_activity_days"] = record_activity_days(
+        silver["activities"], silver["activity_participants"], silver["record_links"], params.health.tau_days
+    )
     tables = compute(silver, as_of_days(spark, [T], params.health.trend_days), params)
     return {name: [row.asDict() for row in df.collect()] for name, df in tables.items()}
 

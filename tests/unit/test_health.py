@@ -20,8 +20,8 @@ from tests.builders import (
     at,
     linked,
 )
-from transforms.as_of import activity_minutes, counting_activities, record_activities
 from transforms.health import HealthParams, TypeWeights, health_inputs, relationship_health
+from transforms.record_activity_days import counting_days, record_activity_days
 
 T = date(2026, 3, 10)
 RECORD_COLUMNS = "record_type string, record_id string, is_scored boolean"
@@ -73,10 +73,10 @@ def health_rows(spark, params: HealthParams, records=None):
         RECORD_COLUMNS,
     )
     as_of_df = as_of_days(spark, [T], params.trend_days)
-    record_activities_df = record_activities(
-        counting_activities(activities_df, as_of_df), links_df, activity_minutes(activities_df, participants_df)
+    days_df = record_activity_days(activities_df, participants_df, links_df, params.tau_days)
+    health_df = relationship_health(
+        records_df, as_of_df, health_inputs(counting_days(days_df, as_of_df), params), params
     )
-    health_df = relationship_health(records_df, as_of_df, health_inputs(record_activities_df, params), params)
     return {row["record_id"]: row.asDict() for row in health_df.collect()}
 
 

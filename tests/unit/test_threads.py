@@ -7,10 +7,9 @@ from schemas.silver import EMAIL_RESPONSES_SCHEMA, EMAIL_THREADS_SCHEMA
 from transforms.threads import (
     email_responses,
     email_threads,
-    initial_labels,
-    labels_changed,
-    propagate_labels,
     thread_edges,
+    thread_labels,
+    threads_to_refresh,
 )
 
 EMAILS_SCHEMA = "email_id string, in_reply_to string, references array<string>, thread_id string"
@@ -19,22 +18,6 @@ LABELS_SCHEMA = "node string, label string"
 SEQUENCE_SCHEMA = "email_id string, thread_key string, sent_at timestamp, side string"
 RESPONSES_SCHEMA = T.StructType([T.StructField(f.name, f.dataType, nullable=True) for f in EMAIL_RESPONSES_SCHEMA])
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-MAX_ROUNDS = 20
-
-
-def converged_labels(edges_df):
-    """What the job does: propagate until no label changes. Returns (labels_df, rounds run).
-
-    Each round is checkpointed, as the job must: a round reads the previous labels twice.
-    """
-    edges_df = edges_df.localCheckpoint()
-    labels_df = initial_labels(edges_df).localCheckpoint()
-    for rounds in range(1, MAX_ROUNDS + 1):
-        next_labels_df = propagate_labels(labels_df, edges_df).localCheckpoint()
-        if labels_changed(labels_df, next_labels_df).limit(1).count() == 0:
-            return next_labels_df, rounds
-        labels_df = next_labels_df
-    raise AssertionError(f"labels did not converge in {MAX_ROUNDS} rounds")
 
 
 def test_thread_edges_link_replies_references_and_prefixed_thread_ids(spark):
@@ -61,30 +44,17 @@ def test_thread_edges_link_replies_references_and_prefixed_thread_ids(spark):
     assert_df_equality(thread_edges(emails_df), expected_df, ignore_row_order=True, ignore_nullable=True)
 
 
-def test_one_round_propagates_the_smallest_label_and_jumps_to_its_label(spark):
+def test_labels_are_the_smallest_node_of_each_group_in_byte_order(spark):
     edges_df = spark.createDataFrame(
-        [("n0", "n1"), ("n1", "n2"), ("n2", "n3"), ("n3", "n4"), ("n4", "n4")], EDGES_SCHEMA
-    )
-    # a chain after initial_labels: each node carries its smaller neighbour
-    labels_df = spark.createDataFrame(
-        [("n0", "n0"), ("n1", "n0"), ("n2", "n1"), ("n3", "n2"), ("n4", "n3")], LABELS_SCHEMA
+        [("b", "é"), ("B", "b"), ("x", "x"), ("y", "z"), ("z", "z")],
+        EDGES_SCHEMA,
     )
 
-    next_labels_df = propagate_labels(labels_df, edges_df)
-
-    # plain propagation would give n3 -> n1 and n4 -> n2; jumping goes on to the label of that label
     expected_df = spark.createDataFrame(
-        [("n0", "n0"), ("n1", "n0"), ("n2", "n0"), ("n3", "n0"), ("n4", "n1")], LABELS_SCHEMA
+        [("B", "B"), ("b", "B"), ("é", "B"), ("x", "x"), ("y", "y"), ("z", "y")], LABELS_SCHEMA
     )
-    assert_df_equality(next_labels_df, expected_df, ignore_row_order=True, ignore_nullable=True)
-    expected_changes_df = spark.createDataFrame(
-        [("n2", "n1", "n0"), ("n3", "n2", "n0"), ("n4", "n3", "n1"), ("n5", "n5", None)],
-        "node string, label_before string, label_after string",
-    )
-    before_df = labels_df.unionByName(spark.createDataFrame([("n5", "n5")], LABELS_SCHEMA))
-    assert_df_equality(
-        labels_changed(before_df, next_labels_df), expected_changes_df, ignore_row_order=True, ignore_nullable=True
-    )
+    assert_df_equality(thread_labels(edges_df), expected_df, ignore_row_order=True, ignore_nullable=True)
+    assert thread_labels(edges_df.limit(0)).collect() == []
 
 
 def test_email_threads_are_the_connected_groups_keyed_by_their_smallest_node(spark):
@@ -119,7 +89,7 @@ def test_email_threads_are_the_connected_groups_keyed_by_their_smallest_node(spa
     )
     edges_df = thread_edges(emails_df)
 
-    labels_df, _ = converged_labels(edges_df)
+    labels_df = thread_labels(edges_df)
 
     expected_df = spark.createDataFrame(
         [
@@ -142,16 +112,15 @@ def test_email_threads_are_the_connected_groups_keyed_by_their_smallest_node(spa
     assert_df_equality(email_threads(emails_df, labels_df), expected_df, ignore_row_order=True, ignore_nullable=True)
 
 
-def test_a_chain_of_50_replies_converges_in_at_most_6_rounds(spark):
-    # In-Reply-To only, so every link is to the previous email: the slowest shape for propagation
+def test_a_chain_of_500_replies_is_one_thread(spark):
+    # In-Reply-To only, so every link is to the previous email: the longest path a graph can have
     emails_df = spark.createDataFrame(
-        [(f"e{i:02d}", f"e{i - 1:02d}" if i else None, None, None) for i in range(50)], EMAILS_SCHEMA
+        [(f"e{i:03d}", f"e{i - 1:03d}" if i else None, None, None) for i in range(500)], EMAILS_SCHEMA
     )
 
-    labels_df, rounds = converged_labels(thread_edges(emails_df))
+    labels_df = thread_labels(thread_edges(emails_df))
 
-    assert rounds <= 6
-    expected_df = spark.createDataFrame([(f"e{i:02d}", "e00") for i in range(50)], EMAIL_THREADS_SCHEMA)
+    expected_df = spark.createDataFrame([(f"e{i:03d}", "e000") for i in range(500)], EMAIL_THREADS_SCHEMA)
     assert_df_equality(email_threads(emails_df, labels_df), expected_df, ignore_row_order=True, ignore_nullable=True)
 
 
@@ -259,3 +228,48 @@ def test_one_sided_threads_have_unanswered_requests_and_internal_threads_none(sp
         RESPONSES_SCHEMA,
     )
     assert_df_equality(responses_df, expected_df, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_threads_to_refresh_are_the_threads_changed_emails_touch_and_give_the_threads_of_all(spark):
+    before = [
+        ("x1", None, None, None),
+        ("x2", "x1", None, None),
+        ("x3", "x2", None, None),
+        ("y1", None, None, None),
+        ("y2", "y1", None, None),
+        ("z1", None, None, None),
+        ("z2", None, ["lost"], None),  # a thread with a message that never landed: key "lost"
+        ("w1", None, None, "conv-w"),
+        ("w2", None, None, "conv-w"),
+    ]
+    after = [
+        *[e for e in before if e[0] != "x2"],  # x2 delivered again without it: x1 and x3 come apart
+        ("n1", "x3", ["y1"], None),  # a new reply joins what is left of x's thread with y's
+        ("n2", None, ["lost"], None),  # a new email pointing at the lost message joins z2's thread
+    ]
+    before_df, after_df = (spark.createDataFrame(rows, EMAILS_SCHEMA) for rows in (before, after))
+    old_threads_df = email_threads(before_df, thread_labels(thread_edges(before_df)))
+    changed_df = spark.createDataFrame([("x2",), ("n1",), ("n2",)], "email_id string")
+
+    members_df = threads_to_refresh(after_df, old_threads_df, changed_df)
+
+    assert sorted(r["email_id"] for r in members_df.collect()) == ["n1", "n2", "x1", "x2", "x3", "y1", "y2", "z2"]
+    scoped_df = after_df.join(members_df, on="email_id", how="left_semi")
+    merged_df = old_threads_df.join(members_df, on="email_id", how="left_anti").unionByName(
+        email_threads(scoped_df, thread_labels(thread_edges(scoped_df)))
+    )
+    expected_df = spark.createDataFrame(
+        [
+            ("x1", "x1"),
+            *[(e, "n1") for e in ("x3", "n1", "y1", "y2")],  # keyed by the smallest node, n1 (x2 is now a lost id)
+            ("z1", "z1"),
+            ("z2", "lost"),
+            ("n2", "lost"),
+            ("w1", "thread:conv-w"),
+            ("w2", "thread:conv-w"),
+        ],
+        EMAIL_THREADS_SCHEMA,
+    )
+    assert_df_equality(merged_df, expected_df, ignore_row_order=True, ignore_nullable=True)
+    full_df = email_threads(after_df, thread_labels(thread_edges(after_df)))
+    assert_df_equality(merged_df, full_df, ignore_row_order=True, ignore_nullable=True)

@@ -1,0 +1,87 @@
+"""The one-pass check of a suite agrees with Great Expectations' own validation of it, expectation by
+expectation, on a frame that breaks every kind the project's suites use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+import pytest
+
+from expectations.runner import DataQualityError, _batch_definition, one_pass_counts, validate
+
+ROWS = [
+    # id, pair, side, score, at, text
+    ("a", 1, "team", 10, datetime(2026, 1, 1), "fine"),
+    ("a", 1, "customer", 101, datetime(1999, 1, 1), "mail bob@acme.com"),  # id and (id, pair) repeat
+    ("b", None, "robot", -1, None, None),
+    (None, None, None, None, datetime(2026, 3, 1), "also fine"),
+    (None, None, "team", 50, datetime(2026, 3, 2), "bob@acme.com"),  # (null, null) is ignored twice
+]
+SCHEMA = "id string, pair int, side string, score int, at timestamp, text string"
+SUITE = [
+    gxe.ExpectColumnValuesToNotBeNull(column="id"),
+    gxe.ExpectColumnValuesToBeInSet(column="side", value_set=["team", "customer"]),
+    gxe.ExpectColumnValuesToBeBetween(column="score", min_value=0, max_value=100),
+    gxe.ExpectColumnValuesToBeBetween(column="at", min_value=datetime(2000, 1, 1)),
+    gxe.ExpectColumnValuesToNotMatchRegex(column="text", regex=r"[a-z]+@[a-z]+\.com"),
+    gxe.ExpectColumnValuesToBeUnique(column="id"),
+    gxe.ExpectCompoundColumnsToBeUnique(column_list=["id", "pair"]),
+    gxe.ExpectColumnValuesToBeUnique(column="text"),  # passes: nulls are not values
+]
+
+
+def _key(config) -> str:
+    return repr((config.type, sorted((k, repr(v)) for k, v in config.kwargs.items() if k != "batch_id")))
+
+
+def test_one_pass_counts_agree_with_great_expectations(spark):
+    df = spark.createDataFrame(ROWS, SCHEMA)
+    suite = gx.ExpectationSuite(name="t.one_pass", expectations=SUITE)
+
+    counts = one_pass_counts(df, suite)
+    batch = _batch_definition("t.one_pass").get_batch(batch_parameters={"dataframe": df})
+    results = batch.validate(suite, result_format="BASIC").results
+
+    assert counts == [2, 1, 2, 1, 2, 1, 1, 0]
+    by_gx = {_key(r.expectation_config): r for r in results}  # GX does not keep the suite's order
+    for expectation, count in zip(SUITE, counts, strict=True):
+        result = by_gx[_key(expectation.configuration)]
+        if "unique" in expectation.expectation_type:  # GX counts every row of a repeated value
+            assert (count > 0) == (not result.success), expectation
+        else:
+            assert count == result.result["unexpected_count"], expectation
+
+
+def test_a_failed_critical_expectation_is_reported_by_great_expectations_with_its_rows(spark):
+    df = spark.createDataFrame(ROWS, SCHEMA)
+    suite = gx.ExpectationSuite(
+        name="t.critical",
+        expectations=[gxe.ExpectColumnValuesToBeInSet(column="side", value_set=["team", "customer"])],
+        meta={"key": ["id"]},
+    )
+
+    with pytest.raises(DataQualityError, match=r"side failed \(1 unexpected rows\), e\.g\. id=b, side=robot"):
+        validate(df, suite, "t.critical")
+
+
+def test_failed_warnings_pass_with_their_counts(spark):
+    df = spark.createDataFrame(ROWS, SCHEMA)
+    suite = gx.ExpectationSuite(
+        name="t.warning", expectations=[gxe.ExpectColumnValuesToNotBeNull(column="pair", severity="warning")]
+    )
+
+    report = validate(df, suite, "t.warning")
+
+    assert [(f.column, f.severity, f.unexpected_count) for f in report.warnings] == [("pair", "warning", 3)]
+    assert report.failures == []
+
+
+def test_an_expectation_the_pass_cannot_evaluate_goes_to_great_expectations(spark):
+    df = spark.createDataFrame(ROWS, SCHEMA)
+    expectation = gxe.ExpectColumnValuesToNotBeNull(column="id", mostly=0.5)
+    mostly = gx.ExpectationSuite(name="t.mostly", expectations=[expectation])
+
+    assert one_pass_counts(df, mostly) is None
+    assert validate(df, mostly, "t.mostly").failures == []  # 3 of 5 are not null: enough for GX
