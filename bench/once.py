@@ -2,7 +2,7 @@
 
 `python -m bench.once LANDING LAKE ACTIVITIES AS_OF [KEY=VALUE ...]`: generates a year of sample data
 (ACTIVITIES activities, ending AS_OF) into LANDING, runs ingest, conform and the daily job for AS_OF
-into LAKE, each timed; then lands one new day (ACTIVITIES / 365 activities) and times the scheduled
+into LAKE, each timed; then lands one new day (ACTIVITIES / 365 activities, all of that day) and times the scheduled
 path for AS_OF + 1: ingest of the new files, the incremental conform, the daily job. Run by
 `bench.run` in a fresh process per scale, so the driver JVM's peak resident memory is its own.
 """
@@ -84,7 +84,9 @@ def main(argv: list[str]) -> int:
     day = {"phase": "new day", "activities": max(1, activities // YEAR_DAYS)}
     scratch = lake.parent / "new-day"
     _, day["generate_s"] = _timed(
-        lambda: generate(scratch, as_of=next_day, seed=99, activities=day["activities"], batch=f"{next_day}-new")
+        lambda: generate(
+            scratch, as_of=next_day, seed=99, activities=day["activities"], batch=f"{next_day}-new", history_days=1
+        )
     )
     for folder in ("activities", "conversations"):
         shutil.copytree(scratch / folder, landing / folder, dirs_exist_ok=True)

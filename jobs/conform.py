@@ -60,7 +60,8 @@ STATE_SCHEMA = T.StructType(
         T.StructField("conformed_at", T.TimestampType(), nullable=False),
     ]
 )
-DAYS_TABLE = "record_activity_days"
+DAYS_TABLE, RESPONSES_TABLE = "record_activity_days", "email_responses"
+RESPONSE_WINDOW_PROPERTY = "rapport.response_window_days"
 CRM_SOURCES = ("crm_users", "crm_accounts", "crm_contacts", "crm_leads", "crm_opportunities")
 CRM_TABLES = ("users", "accounts", "contacts", "leads", "opportunities")
 ACTIVITY_SOURCES = {"emails": "email_id", "meetings": "meeting_id", "calls": "call_id", "tasks": "task_id"}
@@ -208,6 +209,17 @@ def thread_tables(emails: DataFrame, config: Config) -> dict[str, DataFrame]:
     }
 
 
+def rebuild_threads(lake: Lake, config: Config) -> dict[str, int]:
+    """Threads and responses of every email again, from silver (the response window changed)."""
+    tables = thread_tables(thread_emails(lake.read(SILVER, "activities")), config)
+    written = {
+        table: _publish(lake, config, table, df, lambda d, t=table: lake.overwrite(d, SILVER, t))
+        for table, df in tables.items()
+    }
+    _record_made_with(lake, config, RESPONSES_TABLE)
+    return written
+
+
 def refresh_threads(lake: Lake, config: Config, changed_ids: DataFrame) -> dict[str, int]:
     """Threads and responses again for the threads that emails `changed_ids` (added, changed or
     removed, already merged into silver activities) touch; the other threads stay as they are."""
@@ -270,18 +282,46 @@ def full_refresh(lake: Lake, config: Config, salt: str) -> dict[str, int]:
         table: _publish(lake, config, table, df, lambda d, t=table: lake.overwrite(d, SILVER, t))
         for table, df in tables.items()
     }
+    _record_made_with(lake, config, RESPONSES_TABLE)
     return written | rebuild_record_days(lake, config)
 
 
-def _decay_tau(config: Config) -> str:
-    return repr(float(config.kpi.health.tau_days))
+def made_with(config: Config) -> dict[str, dict[str, str]]:
+    """The parameters two silver tables are made with, as the table properties that record them:
+    the daily sums bake in the health decay, the responses the response window."""
+    return {
+        DAYS_TABLE: {DECAY_TAU_PROPERTY: repr(float(config.kpi.health.tau_days))},
+        RESPONSES_TABLE: {RESPONSE_WINDOW_PROPERTY: str(config.kpi.response_window_days)},
+    }
 
 
-def record_days_are_current(lake: Lake, config: Config) -> bool:
-    """Whether silver's per-day sums exist and were made with the configured health decay."""
-    if not lake.exists(SILVER, DAYS_TABLE):
-        return False
-    return lake.properties(SILVER, DAYS_TABLE).get(DECAY_TAU_PROPERTY) == _decay_tau(config)
+# The setting behind each of those parameters, for messages.
+MADE_WITH_SETTING = {DAYS_TABLE: "kpi.health.frequency_days", RESPONSES_TABLE: "kpi.response_window_days"}
+
+
+def stale_tables(lake: Lake, config: Config) -> list[str]:
+    """Those of the two tables that are missing or were made with other parameters."""
+    return [
+        table
+        for table, wanted in made_with(config).items()
+        if not lake.exists(SILVER, table) or any(lake.properties(SILVER, table).get(k) != v for k, v in wanted.items())
+    ]
+
+
+def _record_made_with(lake: Lake, config: Config, table: str) -> None:
+    lake.set_properties(SILVER, table, made_with(config)[table])
+
+
+def rebuild_stale(lake: Lake, config: Config) -> dict[str, int]:
+    """Make again, from silver, the tables made with other parameters than the configuration's."""
+    written: dict[str, int] = {}
+    for table in stale_tables(lake, config):
+        log.info("conform: %s was made with other parameters: making it again from silver", table)
+        if table == DAYS_TABLE:
+            written |= rebuild_record_days(lake, config)
+        else:
+            written |= rebuild_threads(lake, config)
+    return written
 
 
 def _record_days(lake: Lake, config: Config, days: list[str] | None = None) -> DataFrame:
@@ -301,7 +341,7 @@ def rebuild_record_days(lake: Lake, config: Config) -> dict[str, int]:
     rows = _publish(
         lake, config, DAYS_TABLE, _record_days(lake, config), lambda d: lake.overwrite(d, SILVER, DAYS_TABLE)
     )
-    lake.set_properties(SILVER, DAYS_TABLE, {DECAY_TAU_PROPERTY: _decay_tau(config)})
+    _record_made_with(lake, config, DAYS_TABLE)
     return {DAYS_TABLE: rows}
 
 
@@ -373,12 +413,11 @@ def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: 
             written[table] = _publish(
                 lake, config, table, df, lambda d, t=table: lake.replace_keys(d, SILVER, t, keys, "activity_key")
             )
-        if record_days_are_current(lake, config):
+        if DAYS_TABLE not in stale_tables(lake, config):
             written |= refresh_record_days(lake, config, days | _activity_days(lake, keys))
-    if not record_days_are_current(lake, config):
-        written |= rebuild_record_days(lake, config)
-    if changed_emails is not None:
+    if changed_emails is not None and RESPONSES_TABLE not in stale_tables(lake, config):
         written |= refresh_threads(lake, config, changed_emails)
+    written |= rebuild_stale(lake, config)
     for source, key, table, transform in (
         ("email_events", "event_id", "email_events", event_table),
         ("transcripts", "call_id", "call_turns", turn_table),
@@ -404,9 +443,8 @@ def run(spark: SparkSession, config: Config, full: bool = False) -> ConformResul
     last = _last_state(lake)
     changed = {table for table, version in versions.items() if last.get(table) != version}
     if not full and not changed:
-        if last and not record_days_are_current(lake, config):
-            log.info("conform: the health decay changed: summing silver's activities per day again")
-            return ConformResult(rows=rebuild_record_days(lake, config))
+        if last and stale_tables(lake, config):
+            return ConformResult(rows=rebuild_stale(lake, config))
         log.info("bronze unchanged since the last conform: silver is up to date")
         return ConformResult(skipped=True)
     salt = pseudonym_salt(config)

@@ -21,7 +21,7 @@ from pyspark.sql import types as T
 from expectations.gold import gold_suite
 from expectations.runner import validate
 from jobs.config import Config, KpiConfig
-from jobs.conform import DAYS_TABLE, record_days_are_current
+from jobs.conform import MADE_WITH_SETTING, stale_tables
 from jobs.lake import GOLD, SILVER, Lake, cast_to, sql_string
 from jobs.runtime import JobError, build_session, iso_date, job_parser, parse_job_args, run_job
 from schemas.gold import DAILY_TABLES
@@ -79,7 +79,18 @@ SILVER_INPUTS = (
     "record_links",
     "record_activity_days",
     "email_threads",
+    "email_responses",
     "email_events",
+)
+COUNTING_COLUMNS = (
+    "activity_key",
+    "activity_type",
+    "activity_id",
+    "activity_at",
+    "counts_from",
+    "initiated_by",
+    "followed",
+    "is_tracked",
 )
 AS_OF_SCHEMA = T.StructType(
     [T.StructField("as_of_date", T.DateType(), nullable=False), T.StructField("is_reported", T.BooleanType(), False)]
@@ -94,9 +105,16 @@ def as_of_days(spark: SparkSession, days: list[date], trend_days: int) -> DataFr
     return with_as_of_end(spark.createDataFrame(rows, AS_OF_SCHEMA))
 
 
-def email_requests(activities_df: DataFrame, threads_df: DataFrame, as_of_df: DataFrame, window_days: int) -> DataFrame:
+def email_requests(
+    activities_df: DataFrame, threads_df: DataFrame, responses_df: DataFrame, as_of_df: DataFrame, window_days: int
+) -> DataFrame:
     """Requests and responses of each as-of day from the emails sent by its end (section 4):
-    (as_of_date, request_email_id, request_side, response_hours)."""
+    (as_of_date, request_email_id, request_side, response_hours).
+
+    A thread none of whose emails came after the day is the same at its end as now, so its requests
+    are silver's (`responses_df`, made with `window_days`). Only the threads that received an email
+    after the day are threaded and paired again from their emails sent by its end.
+    """
     emails_df = activities_df.filter(F.col("activity_type") == "email").select(
         F.col("activity_id").alias("email_id"),
         F.col("activity_at").alias("sent_at"),
@@ -106,20 +124,27 @@ def email_requests(activities_df: DataFrame, threads_df: DataFrame, as_of_df: Da
         F.when(F.col("is_tracked"), F.col("initiated_by")).alias("side"),
     )
     changed_df = threads_changed_after(emails_df, threads_df, as_of_df).localCheckpoint()
-    keyed_df = emails_as_of(emails_df, as_of_df).join(threads_df, on="email_id", how="left")
-    sequence_df = keyed_df.join(changed_df, on=["as_of_date", "thread_key"], how="left_anti")
-    moved_df = keyed_df.join(changed_df, on=["as_of_date", "thread_key"], how="left_semi").drop("thread_key")
-    if not moved_df.isEmpty():
-        scoped_df = day_scoped(moved_df).localCheckpoint()
-        labels_df = thread_labels(thread_edges(scoped_df))
-        moved_threads_df = unscoped_threads(email_threads(scoped_df, labels_df))
-        sequence_df = sequence_df.unionByName(
-            moved_df.join(moved_threads_df, on=["as_of_date", "email_id"], how="inner")
-        )
-    sequence = sequence_df.select("as_of_date", "thread_key", "email_id", "sent_at", "side")
-    return email_responses(sequence, window_days, thread=("as_of_date", "thread_key")).select(
-        "as_of_date", "request_email_id", "request_side", "response_hours"
+    columns = ["as_of_date", "request_email_id", "request_side", "response_hours"]
+    requests_df = (
+        responses_df.crossJoin(F.broadcast(as_of_df.select("as_of_date")))
+        .join(changed_df, on=["as_of_date", "thread_key"], how="left_anti")
+        .select(*columns)
     )
+    moved_df = (
+        emails_as_of(emails_df, as_of_df)
+        .join(threads_df, on="email_id", how="inner")
+        .join(F.broadcast(changed_df), on=["as_of_date", "thread_key"], how="left_semi")
+        .drop("thread_key")
+    )
+    if changed_df.isEmpty():
+        return requests_df
+    scoped_df = day_scoped(moved_df).localCheckpoint()
+    moved_threads_df = unscoped_threads(email_threads(scoped_df, thread_labels(thread_edges(scoped_df))))
+    sequence = moved_df.join(moved_threads_df, on=["as_of_date", "email_id"], how="inner").select(
+        "as_of_date", "thread_key", "email_id", "sent_at", "side"
+    )
+    moved_requests_df = email_responses(sequence, window_days, thread=("as_of_date", "thread_key"))
+    return requests_df.unionByName(moved_requests_df.select(*columns))
 
 
 def compute(silver: dict[str, DataFrame], as_of_df: DataFrame, params: KpiConfig) -> dict[str, DataFrame]:
@@ -133,14 +158,18 @@ def compute(silver: dict[str, DataFrame], as_of_df: DataFrame, params: KpiConfig
     days_df = silver["record_activity_days"].join(record_keys_df, on=["record_type", "record_id"], how="left_semi")
     counting_days_df = counting_days(days_df, as_of_df).localCheckpoint()
     named_users_df = named_user_ids(silver["users"])
-    counting_df = counting_activities(activities_df, as_of_df).localCheckpoint()
+    reported_df = as_of_df.filter("is_reported")
+    # Only the reported days, and only the columns the tables below read: the earlier days of the
+    # health trends come from the daily sums, so this holds each counting activity once a day.
+    counting_df = counting_activities(activities_df.select(*COUNTING_COLUMNS), reported_df).localCheckpoint()
     health_df = relationship_health(
         records_df, as_of_df, health_inputs(counting_days_df, params.health), params.health
     ).localCheckpoint()
     engagement_df = email_engagement(counting_df, participants_df, silver["email_events"], named_users_df)
     engagement_df = engagement_df.localCheckpoint()
-    reported_df = as_of_df.filter("is_reported")
-    requests_df = email_requests(activities_df, silver["email_threads"], reported_df, params.response_window_days)
+    requests_df = email_requests(
+        activities_df, silver["email_threads"], silver["email_responses"], reported_df, params.response_window_days
+    )
     kpis_df = relationship_kpis(
         records_df,
         as_of_df,
@@ -188,11 +217,10 @@ def read_silver(lake: Lake, config: Config) -> dict[str, DataFrame]:
     missing = [t for t in SILVER_INPUTS if not lake.exists(SILVER, t)]
     if missing:
         raise JobError(f"silver tables missing: {', '.join(missing)}; run `python -m jobs.conform` first")
-    if not record_days_are_current(lake, config):
-        raise JobError(
-            f"{lake.name(SILVER, DAYS_TABLE)} was summed with another health decay than this configuration's "
-            "(kpi.health.frequency_days): run `python -m jobs.conform` with it first"
-        )
+    stale = stale_tables(lake, config)
+    if stale:
+        made = "; ".join(f"{lake.name(SILVER, t)} was made with another {MADE_WITH_SETTING[t]}" for t in stale)
+        raise JobError(f"{made} than this configuration's: run `python -m jobs.conform` with it first")
     silver = {table: lake.read(SILVER, table) for table in SILVER_INPUTS}
     # Counts of Delta tables come from the transaction log's statistics: cheap at any size.
     log.info("read %s", ", ".join(f"{lake.name(SILVER, t)} {df.count():,}" for t, df in silver.items()))

@@ -709,12 +709,14 @@ class _Generator:
         best_practice: tuple[str, ...],
         batch: str | None,
         progress: Callable[[str], None] | None,
+        history_days: int = HISTORY_DAYS,
     ):
         self.rng = _Random(seed)
+        self.history_days = history_days
         self.landing = landing
         self.as_of = as_of
         self.end = _epoch(as_of) + DAY - 1  # as_of 23:59:59Z: the latest happened-time
-        self.history_start = self.end + 1 - HISTORY_DAYS * DAY
+        self.history_start = self.end + 1 - history_days * DAY
         self.target_activities = activities
         self.internal_domain = internal_domain.lower()
         self.keywords, self.competitors, self.best_practice = keywords, competitors, best_practice
@@ -763,7 +765,7 @@ class _Generator:
         return low if high <= low else self.rng.randint(low, high)
 
     def recent_instant(self) -> int:
-        age = HISTORY_DAYS * DAY * self.rng.random() ** RECENCY_SKEW
+        age = self.history_days * DAY * self.rng.random() ** RECENCY_SKEW
         return self.end - int(age)
 
     def work_time(self, instant: int, zone: _Zone) -> int:
@@ -903,7 +905,7 @@ class _Generator:
             do_not_track = position > 0 and self.contact_ordinal % DO_NOT_TRACK_EVERY == DO_NOT_TRACK_EVERY // 2
             if do_not_track:
                 self._dnt.add(contact_id)
-            contact_created = self.crm_instant(created, self.history_start + HISTORY_DAYS * DAY // 2)
+            contact_created = self.crm_instant(created, self.history_start + self.history_days * DAY // 2)
             record = {
                 "contact_id": contact_id,
                 "email": person.email,
@@ -1541,7 +1543,7 @@ class _Generator:
             episodes[rng.pick(EPISODES, episode_cumulative)](target)
         if index % ORPHAN_EVENT_EVERY == ORPHAN_EVENT_EVERY // 3:
             orphan = f"{self.id_prefix}never-landed-{index + 1}@{self.internal_domain}"
-            self.write_event(orphan, "opened", self.end - rng.randrange(HISTORY_DAYS * DAY))
+            self.write_event(orphan, "opened", self.end - rng.randrange(self.history_days * DAY))
 
     def redeliver(self) -> None:
         """CRM: the first records again, in a later file, newer and with one field changed.
@@ -1707,8 +1709,11 @@ def generate(
     bad_lines: bool = False,
     batch: str | None = None,
     progress: Callable[[str], None] | None = None,
+    history_days: int = HISTORY_DAYS,
 ) -> Manifest:
     """Write a sample landing zone under `landing` as of `as_of`; what was written.
+
+    Activities happen over the `history_days` that end with `as_of` (1: a day's worth of new data).
 
     `activities` is approximate (emails + meetings + calls + tasks); email events and transcripts
     come on top. Empty tracking lists fall back to the defaults, so transcripts always mention
@@ -1728,6 +1733,7 @@ def generate(
         best_practice=tuple(best_practice) or DEFAULT_BEST_PRACTICE,
         batch=batch,
         progress=progress,
+        history_days=history_days,
     )
     try:
         generator.run()

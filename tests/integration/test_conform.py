@@ -10,7 +10,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from jobs import conform, daily_kpis, ingest
-from jobs.conform import DAYS_TABLE
+from jobs.conform import DAYS_TABLE, RESPONSE_WINDOW_PROPERTY
 from jobs.lake import BRONZE, SILVER, Lake
 from jobs.runtime import JobError
 from samples.landing import generate
@@ -143,12 +143,19 @@ def test_incremental_conform_gives_the_same_silver_as_a_full_refresh(spark, land
     assert gold_rows(spark, copy, GOLD_DAYS) == incremental_gold
 
 
-def test_a_changed_health_decay_sums_the_days_again_and_the_daily_job_waits_for_it(spark, conformed, landed):
+def test_a_changed_decay_or_response_window_makes_its_table_again_and_the_daily_job_waits(spark, conformed, landed):
     _, config, lake, *_ = landed
     weekly = config.with_overrides(["kpi.health.frequency_days=14"])
-    with pytest.raises(JobError, match=r"record_activity_days was summed with another health decay"):
+    with pytest.raises(JobError, match=r"record_activity_days was made with another kpi.health.frequency_days"):
         daily_kpis.read_silver(lake, weekly)
     assert conform.run(spark, weekly).rows == {"record_activity_days": lake.read(SILVER, DAYS_TABLE).count()}
     assert lake.properties(SILVER, DAYS_TABLE)[DECAY_TAU_PROPERTY] == "28.0"
     conform.run(spark, config)  # back to the decay the other tests use
     assert lake.properties(SILVER, DAYS_TABLE)[DECAY_TAU_PROPERTY] == "14.0"
+
+    shorter = config.with_overrides(["kpi.response_window_days=7"])
+    with pytest.raises(JobError, match=r"email_responses was made with another kpi.response_window_days"):
+        daily_kpis.read_silver(lake, shorter)
+    assert sorted(conform.run(spark, shorter).rows) == ["email_responses", "email_threads"]
+    assert lake.properties(SILVER, "email_responses")[RESPONSE_WINDOW_PROPERTY] == "7"
+    assert sorted(conform.run(spark, config).rows) == ["email_responses", "email_threads"]

@@ -13,6 +13,7 @@ from datetime import date
 import pytest
 
 from jobs.config import load_config
+from jobs.conform import thread_emails, thread_tables
 from jobs.daily_kpis import as_of_days, compute, email_requests
 from tests.builders import (
     SILVER_ACTIVITY_COLUMNS,
@@ -135,7 +136,10 @@ def gold(spark):
             "event_id string, email_id string, event_type string, occurred_at timestamp",
         ),
     }
-    params = load_config().kpi
+    config = load_config()
+    params = config.kpi
+    # silver's responses, as conform makes them from these emails
+    silver["email_responses"] = thread_tables(thread_emails(silver["activities"]), config)["email_responses"]
     silver["record_activity_days"] = record_activity_days(
         silver["activities"], silver["activity_participants"], silver["record_links"], params.health.tau_days
     )
@@ -349,7 +353,8 @@ def test_threads_are_the_ones_of_the_emails_sent_by_t(spark):
     )
     threads_df = spark.createDataFrame([("a", "a"), ("b", "a"), ("c", "a")], "email_id string, thread_key string")
     later = date(2026, 3, 12)
-    requests_df = email_requests(activities_df, threads_df, as_of_days(spark, [T, later], 14), 30)
+    responses_df = thread_tables(thread_emails(activities_df), load_config())["email_responses"]
+    requests_df = email_requests(activities_df, threads_df, responses_df, as_of_days(spark, [T, later], 14), 30)
     rows = sorted(tuple(r) for r in requests_df.filter("as_of_date IN ('2026-03-10', '2026-03-12')").collect())
     assert rows == [
         (T, "a", "customer", None),
