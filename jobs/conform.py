@@ -312,10 +312,10 @@ def _record_made_with(lake: Lake, config: Config, table: str) -> None:
     lake.set_properties(SILVER, table, made_with(config)[table])
 
 
-def rebuild_stale(lake: Lake, config: Config) -> dict[str, int]:
-    """Make again, from silver, the tables made with other parameters than the configuration's."""
+def rebuild_stale(lake: Lake, config: Config, stale: list[str]) -> dict[str, int]:
+    """Make again, from silver, the `stale` tables (made with other parameters than the configuration's)."""
     written: dict[str, int] = {}
-    for table in stale_tables(lake, config):
+    for table in stale:
         log.info("conform: %s was made with other parameters: making it again from silver", table)
         if table == DAYS_TABLE:
             written |= rebuild_record_days(lake, config)
@@ -329,7 +329,8 @@ def _record_days(lake: Lake, config: Config, days: list[str] | None = None) -> D
     activities = lake.read(SILVER, "activities")
     participants, links = lake.read(SILVER, "activity_participants"), lake.read(SILVER, "record_links")
     if days is not None:
-        activities = activities.filter(F.to_date("activity_at").isin(days))
+        # The day's activities are read once: the sums, their participants and links all use them.
+        activities = activities.filter(F.to_date("activity_at").isin(days)).localCheckpoint()
         keys = activities.select("activity_key")
         participants = participants.join(keys, on="activity_key", how="left_semi")
         links = links.join(keys, on="activity_key", how="left_semi")
@@ -392,6 +393,7 @@ def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: 
     """Conform only the activities and transcripts bronze received since the last conform, merge
     them by key, then thread again the emails of the threads that changed emails touch."""
     crm = {table: lake.read(SILVER, table) for table in CRM_TABLES}
+    stale = stale_tables(lake, config)  # these are made again whole, after the merge
     written: dict[str, int] = {}
     changed_activities = [s for s in ACTIVITY_SOURCES if s in changed]
     changed_emails = None
@@ -413,11 +415,11 @@ def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: 
             written[table] = _publish(
                 lake, config, table, df, lambda d, t=table: lake.replace_keys(d, SILVER, t, keys, "activity_key")
             )
-        if DAYS_TABLE not in stale_tables(lake, config):
+        if DAYS_TABLE not in stale:
             written |= refresh_record_days(lake, config, days | _activity_days(lake, keys))
-    if changed_emails is not None and RESPONSES_TABLE not in stale_tables(lake, config):
+    if changed_emails is not None and RESPONSES_TABLE not in stale:
         written |= refresh_threads(lake, config, changed_emails)
-    written |= rebuild_stale(lake, config)
+    written |= rebuild_stale(lake, config, stale)
     for source, key, table, transform in (
         ("email_events", "event_id", "email_events", event_table),
         ("transcripts", "call_id", "call_turns", turn_table),
@@ -443,8 +445,9 @@ def run(spark: SparkSession, config: Config, full: bool = False) -> ConformResul
     last = _last_state(lake)
     changed = {table for table, version in versions.items() if last.get(table) != version}
     if not full and not changed:
-        if last and stale_tables(lake, config):
-            return ConformResult(rows=rebuild_stale(lake, config))
+        stale = stale_tables(lake, config) if last else []
+        if stale:
+            return ConformResult(rows=rebuild_stale(lake, config, stale))
         log.info("bronze unchanged since the last conform: silver is up to date")
         return ConformResult(skipped=True)
     salt = pseudonym_salt(config)
