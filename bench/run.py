@@ -58,6 +58,22 @@ def bench_scale(activities: int, work: Path, overrides: list[str]) -> dict:
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
+def bench_similar(size: str, work: Path, overrides: list[str]) -> dict:
+    """`OPENxWON`: the weekly similar-deals job on synthetic deals, in a fresh process."""
+    open_deals, won = (int(n) for n in size.lower().split("x"))
+    root = work / f"similar-{size}"
+    shutil.rmtree(root, ignore_errors=True)
+    command = [sys.executable, "-m", "bench.similar", str(root / "lake"), str(open_deals), str(won), *overrides]
+    log_path = RESULTS / f"bench-similar-{size}.log"
+    with open(log_path, "w", encoding="utf-8") as log_file:
+        run = subprocess.run(command, stdout=subprocess.PIPE, stderr=log_file, text=True, cwd=ROOT.parent)
+    shutil.rmtree(root, ignore_errors=True)
+    if run.returncode != 0:
+        tail = log_path.read_text(encoding="utf-8").splitlines()[-40:]
+        raise SystemExit(f"{log_path} (similar deals {size}) failed (exit {run.returncode}):\n" + "\n".join(tail))
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
 def previous_results(today: Path) -> dict[tuple[int, str], dict]:
     """The newest earlier results file, by (activities of the year, phase)."""
     earlier = sorted(p for p in RESULTS.glob("bench-*.json") if p != today)
@@ -65,6 +81,14 @@ def previous_results(today: Path) -> dict[tuple[int, str], dict]:
         return {}
     rows = json.loads(earlier[-1].read_text(encoding="utf-8")).get("rows", [])
     return {(row["scale"], row["phase"]): row for row in rows}
+
+
+def kept_rows(today: Path, scales: list[int]) -> list[dict]:
+    """Today's earlier rows for scales this run does not measure again (one file per day holds them all)."""
+    if not today.exists():
+        return []
+    rows = json.loads(today.read_text(encoding="utf-8")).get("rows", [])
+    return [row for row in rows if row["scale"] not in scales]
 
 
 def _cell(value) -> str:
@@ -87,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scales", nargs="*", type=int, default=[1_000_000, 10_000_000], help="activities a year")
     parser.add_argument("--driver-memory", default="4g", help="the driver heap every scale must fit in")
     parser.add_argument("--work", type=Path, default=ROOT / "results" / "work", help="scratch folder")
+    parser.add_argument(
+        "--similar", nargs="*", default=["10000x100000", "50000x500000"], help="weekly job sizes, OPENxWON deals"
+    )
     parser.add_argument("--no-quality", action="store_true", help="skip the Great Expectations suites")
     args = parser.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -97,14 +124,29 @@ def main(argv: list[str] | None = None) -> int:
     previous = previous_results(out)
     rows = []
     for activities in args.scales:
-        print(f"a year of {activities:,} activities, then one new day, landing to gold ...", flush=True)
+        print(f"a year of {activities:,} activities, a new day, a 1M-year's day, landing to gold ...", flush=True)
         measured = bench_scale(activities, args.work, overrides)
         print("  " + json.dumps(measured), flush=True)
-        for phase in ("year", "new_day"):
+        for phase in ("year", "new_day", "fixed_day"):
             rows.append({"scale": activities, **measured[phase], **measured["memory"]})
     print(f"\nlanding -> bronze -> silver -> gold, driver heap {args.driver_memory}")
     print_table(rows, previous)
-    out.write_text(json.dumps({"rows": rows}, indent=2))
+    similar = []
+    for size in args.similar:
+        print(f"weekly similar won deals, {size} open x won deals ...", flush=True)
+        similar.append(bench_similar(size, args.work, overrides))
+        print("  " + json.dumps(similar[-1]), flush=True)
+    if similar:
+        print("\nweekly similar won deals (recall_at_k: on 500 open deals against exact search)")
+        header = ["open", "won", "weekly_s", "matches", "recall_at_k", "driver_jvm_peak_mib"]
+        print("  ".join(f"{h:>14}" for h in header))
+        for row in similar:
+            print("  ".join(f"{_cell(row.get(h)):>14}" for h in header))
+    earlier = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    kept_similar = [r for r in earlier.get("similar", []) if f"{r['open']}x{r['won']}" not in args.similar]
+    out.write_text(
+        json.dumps({"rows": kept_rows(out, args.scales) + rows, "similar": kept_similar + similar}, indent=2)
+    )
     print(f"\nresults: {out}")
     print("records: landed records read by ingest; records_per_s: of the whole pipeline; links: silver.record_links")
     print("rows; link_rule_rows: the rows the opportunity and lead rules go through before keeping their links;")

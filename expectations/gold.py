@@ -8,13 +8,14 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 
 from schemas.gold import (
-    DAILY_TABLES,
+    GOLD_TABLES,
     HEALTH_STATES,
     HEALTH_TRENDS,
     PERSON_TYPES,
     RECORD_TYPES,
     STAGE_COLORS,
     STRENGTHS,
+    slice_column,
 )
 from schemas.silver import ACTIVITY_TYPES, SIDES
 from transforms.relationship_kpis import COUNT_COLUMNS
@@ -53,13 +54,18 @@ def _not_null(*columns: str) -> list:
     return [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in columns]
 
 
+def _key(table: str) -> list[str]:
+    _, key = GOLD_TABLES[table]
+    return [slice_column(table), *key]
+
+
 def _common(table: str) -> list:
     """Keys unique and present, and no address in any text column."""
-    schema, key = DAILY_TABLES[table]
+    schema, _ = GOLD_TABLES[table]
     text_columns = [f.name for f in schema.fields if f.dataType.typeName() == "string"]
     return [
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["as_of_date", *key]),
-        *_not_null("as_of_date", *key),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=_key(table)),
+        *_not_null(*_key(table)),
         *[
             gxe.ExpectColumnValuesToNotMatchRegex(column=c, regex=ADDRESS_PATTERN)
             for c in text_columns
@@ -113,7 +119,42 @@ SUITES = {
 
 
 def gold_suite(table: str) -> gx.ExpectationSuite:
-    _, key = DAILY_TABLES[table]
     return gx.ExpectationSuite(
-        name=f"gold.{table}", expectations=[*_common(table), *SUITES[table]()], meta={"key": ["as_of_date", *key]}
+        name=f"gold.{table}", expectations=[*_common(table), *SUITES[table]()], meta={"key": _key(table)}
+    )
+
+
+# The weekly tables are checked with columns the job adds for the check alone (`check_*`), from
+# silver and the table's own rows: what a row cannot say about itself.
+SIMILAR_DEAL_CHECKS = ("check_similar_is_won", "check_closed_in_window", "check_rank_in_sequence")
+
+
+def weekly_suite(table: str, max_rank: int, open_deals: int) -> gx.ExpectationSuite:
+    """`similar_won_deals`: similarity in [0, 1], ranks 1..max_rank without gaps, every similar
+    deal won and closed inside the window; `similar_deal_features`: weights in [0, 1];
+    `opportunity_benchmark`: one row per open deal."""
+    suites = {
+        "similar_won_deals": [
+            _between("similarity", 0, 1),
+            _between("rank", 1, max_rank),
+            *[_in_set(check, [True]) for check in SIMILAR_DEAL_CHECKS],
+            *_not_null(*SIMILAR_DEAL_CHECKS),
+            _between("activities", 0),
+            _between("team_hours", 0),
+            _between("response_rate", 0, 1),
+            _between("avg_response_hours", 0),
+        ],
+        "similar_deal_features": [
+            _between("weight", 0, 1),
+            _between("model_auc", 0, 1),
+            _in_set("kind", ("categorical", "numeric")),
+        ],
+        "opportunity_benchmark": [
+            gxe.ExpectTableRowCountToEqual(value=open_deals),
+            _in_set("check_is_open", [True]),
+            _between("similar_deals", 0, max_rank),
+        ],
+    }
+    return gx.ExpectationSuite(
+        name=f"gold.{table}", expectations=[*_common(table), *suites[table]], meta={"key": _key(table)}
     )

@@ -157,6 +157,8 @@ def _unexpected(config):
         condition = column.isNotNull() & column.rlike(kwargs["regex"])
     elif config.type == "expect_column_values_to_be_unique":
         return F.count(column) - F.count_distinct(column)
+    elif config.type == "expect_table_row_count_to_equal":
+        return F.abs(F.count(F.lit(1)) - F.lit(int(kwargs["value"])))
     elif config.type == "expect_compound_columns_to_be_unique":
         columns = [F.col(c) for c in kwargs["column_list"]]
         # GX ignores a row only when all its columns are missing.
@@ -174,6 +176,7 @@ ONE_PASS_KWARGS = {
     "expect_column_values_to_not_match_regex": {"column", "regex"},
     "expect_column_values_to_be_unique": {"column"},
     "expect_compound_columns_to_be_unique": {"column_list"},
+    "expect_table_row_count_to_equal": {"value"},
 }
 
 

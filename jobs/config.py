@@ -25,6 +25,7 @@ from pydantic import BaseModel, BeforeValidator, Field, PrivateAttr, ValidationE
 from transforms.health import HealthParams
 from transforms.parameters import Parameters
 from transforms.people import ConnectionParams
+from transforms.similar_deals import SimilarDealsParams
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONF = REPO_ROOT / "conf" / "local.yaml"
@@ -121,25 +122,13 @@ class PrivacyConfig(Parameters):
     embedded_default_salt: str | None = None
 
 
-class SimilarDealsParams(Parameters):
-    """`kpi.similar_deals`: section 11."""
-
-    k: PositiveInt = 10
-    refresh_days: PositiveInt = 7
-    min_won: PositiveInt = 30
-    min_lost: PositiveInt = 30
-    fallback_size: PositiveInt = 100
-    lookback_months: PositiveInt = 24
-    extra_features: list[str] = []
-
-
 class KpiConfig(Parameters):
     response_window_days: PositiveInt = 30  # section 4
     link_by_domain: bool = True  # section 1
     meetings_need_regarding_for_opportunity: bool = True  # section 1
     health: HealthParams = HealthParams()  # section 9, beside its formula in transforms/health.py
     who_knows_whom: ConnectionParams = ConnectionParams()  # section 10, in transforms/people.py
-    similar_deals: SimilarDealsParams = SimilarDealsParams()
+    similar_deals: SimilarDealsParams = SimilarDealsParams()  # section 11, in transforms/similar_deals.py
     activity_days: PositiveInt = 60  # section 7
     backfill_days_per_pass: PositiveInt = 7  # --from/--to computes this many days per pass
 

@@ -400,7 +400,9 @@ def run(spark: SparkSession, config: Config, as_of: date, reprocess: list[str] |
         paths = [f.path for f in source_files]
         files_df = spark.read.format("binaryFile").load(paths)
         parsed = with_parsed_records(files_df, source, limits, list_addresses, batch_rows)
-        parsed = parsed.persist(StorageLevel.MEMORY_AND_DISK)
+        # Read three times (reconcile, check, write): kept on local disk, not in the heap, which
+        # the parsing and the other source's work need; released as soon as the source is written.
+        parsed = parsed.persist(StorageLevel.DISK_ONLY)
         parsed_frames.append(parsed)
         total = reconcile(source, source_files, counts, parsed)
         table = lake.name(BRONZE, source.name)
@@ -424,7 +426,10 @@ def run(spark: SparkSession, config: Config, as_of: date, reprocess: list[str] |
             total.quarantined,
             time.monotonic() - started,
         )
-        return total, quarantine_rows(parsed, source, ingested_at, result.run_id)
+        # The few rejected rows are kept apart, so that the whole parsed frame can go now.
+        bad_df = quarantine_rows(parsed, source, ingested_at, result.run_id).localCheckpoint()
+        parsed.unpersist()
+        return total, bad_df
 
     work = [(s, [f for f in files if f.source == s.name]) for s in SOURCES]
     work = [(source, source_files) for source, source_files in work if source_files]

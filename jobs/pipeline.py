@@ -1,7 +1,8 @@
 """The whole pipeline in order, with one set of options: what `make run` and a scheduler call.
 
 Layers so far: ingest (landing -> bronze + quarantine), conform (bronze -> silver), daily KPIs
-(silver -> gold, as of the run's day). Later layers join the same list.
+(silver -> gold, as of the run's day), and the weekly similar won deals (the first run of an ISO
+week refreshes it; later runs that week leave it unless asked). Later layers join the same list.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import sys
 
 from pyspark.sql import functions as F
 
-from jobs import conform, daily_kpis, generate_sample_data, ingest
+from jobs import conform, daily_kpis, generate_sample_data, ingest, similar_deals
 from jobs.lake import BRONZE, GOLD, OPS, QUARANTINE, SILVER, Lake
 from jobs.runtime import build_session, job_parser, parse_job_args, run_job
 from schemas.bronze import LEDGER_TABLE, QUARANTINE_TABLE
-from schemas.gold import DAILY_TABLES
+from schemas.gold import GOLD_TABLES
 from schemas.landing import SOURCES
 from schemas.silver import SILVER_TABLES
 
@@ -23,8 +24,9 @@ log = logging.getLogger("rapport.pipeline")
 
 DESCRIPTION = """\
 Run every layer of Rapport in order for one as-of day: ingest (landing -> bronze + quarantine),
-conform (bronze -> silver), then the daily relationship analytics (silver -> gold), and print what
-was written with a few example rows.
+conform (bronze -> silver), the daily relationship analytics (silver -> gold), the weekly similar won
+deals when T's ISO week has no refresh yet (or --refresh-similar-deals), and print what was written
+with a few example rows.
 
 examples:
   python -m jobs.pipeline --sample-if-empty          # what `make run` does
@@ -35,7 +37,7 @@ examples:
 def summary(lake: Lake, written: dict[str, int]) -> str:
     """A table of every table the pipeline keeps: rows written by this run and rows in all."""
     tables = [(BRONZE, s.name) for s in SOURCES] + [(QUARANTINE, QUARANTINE_TABLE), (OPS, LEDGER_TABLE)]
-    tables += [(SILVER, t) for t in SILVER_TABLES] + [(GOLD, t) for t in DAILY_TABLES]
+    tables += [(SILVER, t) for t in SILVER_TABLES] + [(GOLD, t) for t in GOLD_TABLES]
     lines = [f"{'table':<34} {'written now':>12} {'rows':>12}"]
     for layer, table in tables:
         name = lake.name(layer, table)
@@ -89,10 +91,37 @@ def examples(lake: Lake, as_of) -> str:
             _show(states_df, 20),
             f"{lake.name(GOLD, 'deal_tracker')}: the largest open deals",
             _show(deals_df, 5),
+            *similar_examples(lake, as_of),
             f"query them with `make sql`, e.g. SELECT * FROM {lake.name(GOLD, 'relationship_kpis')} "
             f"WHERE as_of_date = '{as_of}' AND health_state = 'poor'",
         ]
     )
+
+
+def similar_examples(lake: Lake, as_of) -> list[str]:
+    """The features that made deals similar this week, and the closest matches."""
+    if not lake.exists(GOLD, "similar_won_deals"):
+        return []
+    monday = similar_deals.week_of(as_of)
+    week = F.col("refreshed_on") == F.lit(monday)
+    features_df = (
+        lake.read(GOLD, "similar_deal_features")
+        .filter(week)
+        .orderBy(F.col("weight").desc(), "feature")
+        .select("feature", "weight", "model_auc")
+    )
+    matches_df = (
+        lake.read(GOLD, "similar_won_deals")
+        .filter(week & (F.col("rank") == 1))
+        .orderBy(F.col("similarity").desc_nulls_last(), "opportunity_id")
+        .select("opportunity_id", "similar_opportunity_id", "similarity", "activities", "team_hours", "is_fallback")
+    )
+    return [
+        f"{lake.name(GOLD, 'similar_deal_features')}: what made deals similar in the week of {monday}",
+        _show(features_df, 10),
+        f"{lake.name(GOLD, 'similar_won_deals')}: the closest won deal of some open deals",
+        _show(matches_df, 5),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,6 +131,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="generate the seeded sample landing zone first if the embedded default's landing zone "
         "(conf/local.yaml, paths not overridden) has no files; never into a landing zone you named",
+    )
+    parser.add_argument(
+        "--refresh-similar-deals",
+        action="store_true",
+        help="refresh the weekly similar won deals even if T's ISO week has a refresh already",
     )
     ingest.add_reprocess_option(parser)
     args, config = parse_job_args(parser, argv)
@@ -119,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         conformed = conform.run(spark, config)
         written.update({lake.name(SILVER, t): n for t, n in conformed.rows.items()})
         written.update(daily_kpis.run(spark, config, [args.as_of]))
+        if args.refresh_similar_deals or not similar_deals.is_refreshed(lake, args.as_of):
+            written.update(similar_deals.run(spark, config, args.as_of).rows)
+        else:
+            log.info("similar won deals: the week of %s is refreshed already", similar_deals.week_of(args.as_of))
         print(f"\nRapport pipeline, as of {args.as_of}: lake {lake.root}\n", file=sys.stdout)
         print(summary(lake, written), file=sys.stdout)
         print(examples(lake, args.as_of), file=sys.stdout)

@@ -82,7 +82,7 @@ def setup_logging(level: str = "INFO") -> None:
         force=True,
     )
     logging.Formatter.converter = __import__("time").gmtime
-    for noisy in ("py4j", "great_expectations"):
+    for noisy in ("py4j", "great_expectations", "faiss"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # PySpark logs every failed query with its whole JVM trace as JSON before raising it; the
     # error itself reaches the job (or the SQL shell), which says it in one line.

@@ -41,6 +41,8 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import BinaryIO
 
+import orjson
+
 from schemas.landing import (
     ACCOUNTS,
     ACTIVITY_STATUSES,
@@ -584,7 +586,9 @@ class _Landing:
 
 
 def _json_line(record) -> bytes:
-    return (json.dumps(record, ensure_ascii=False, separators=JSON_SEPARATORS) + "\n").encode()
+    """One compact UTF-8 JSON line (orjson: the same bytes as `json.dumps(..., ensure_ascii=False,
+    separators=(",", ":"))` for the strings, ints and floats written here, several times faster)."""
+    return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
 
 
 class _JsonlWriter:

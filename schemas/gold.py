@@ -145,3 +145,76 @@ DAILY_TABLES: dict[str, tuple[T.StructType, tuple[str, ...]]] = {
     "email_engagement": (EMAIL_ENGAGEMENT, ("email_id",)),
     "deal_tracker": (DEAL_TRACKER, ("opportunity_id",)),
 }
+
+
+def _weekly(*specs: tuple[str, T.DataType, bool]) -> T.StructType:
+    """A weekly table: the refresh it belongs to (the Monday of T's ISO week), the T of the run that
+    made it, its own columns, and the time it was computed."""
+    return fields(
+        ("refreshed_on", _DATE, False),
+        ("as_of_date", _DATE, False),
+        *specs,
+        ("computed_at", _TS, False),
+    )
+
+
+_B = T.BooleanType()
+
+# One row per open opportunity and rank (1 to k; 1 to fallback_size for the fallback).
+SIMILAR_WON_DEALS = _weekly(
+    ("opportunity_id", _S, False),
+    ("rank", _I, False),
+    ("similar_opportunity_id", _S, False),
+    ("similarity", _D, True),  # null for the fallback
+    ("similar_closed_on", _DATE, False),
+    ("activities", _L, False),
+    ("team_hours", _D, False),
+    ("avg_response_hours", _D, True),
+    ("response_rate", _D, True),
+    ("is_fallback", _B, False),
+)
+
+# One row per feature of the similarity, with its learned weight (no rows in a fallback week).
+SIMILAR_DEAL_FEATURES = _weekly(
+    ("feature", _S, False),
+    ("kind", _S, False),
+    ("source", _S, False),
+    ("weight", _D, False),
+    ("model_auc", _D, True),
+    ("trained_on_deals", _L, False),
+    ("held_out_deals", _L, False),
+)
+
+# One row per open opportunity: its KPIs beside their averages over its similar won deals.
+OPPORTUNITY_BENCHMARK = _weekly(
+    ("opportunity_id", _S, False),
+    ("similar_deals", _I, False),
+    ("interactions_by_team", _L, True),
+    ("similar_interactions_by_team", _D, True),
+    ("team_hours", _D, True),
+    ("similar_team_hours", _D, True),
+    ("customer_hours", _D, True),
+    ("similar_customer_hours", _D, True),
+    ("avg_response_hours_by_us", _D, True),
+    ("similar_avg_response_hours_by_us", _D, True),
+    ("avg_response_hours_by_them", _D, True),
+    ("similar_avg_response_hours_by_them", _D, True),
+    ("email_ratio_by_us", _D, True),
+    ("similar_email_ratio_by_us", _D, True),
+    ("email_ratio_by_them", _D, True),
+    ("similar_email_ratio_by_them", _D, True),
+    ("is_fallback", _B, False),
+)
+
+# Keyed by refresh (`refreshed_on`) plus the grain, partitioned by `refreshed_on`.
+WEEKLY_TABLES: dict[str, tuple[T.StructType, tuple[str, ...]]] = {
+    "similar_won_deals": (SIMILAR_WON_DEALS, ("opportunity_id", "rank")),
+    "similar_deal_features": (SIMILAR_DEAL_FEATURES, ("feature",)),
+    "opportunity_benchmark": (OPPORTUNITY_BENCHMARK, ("opportunity_id",)),
+}
+GOLD_TABLES = {**DAILY_TABLES, **WEEKLY_TABLES}
+
+
+def slice_column(table: str) -> str:
+    """The column a run replaces one value of: the as-of day, or the weekly refresh."""
+    return "refreshed_on" if table in WEEKLY_TABLES else "as_of_date"
