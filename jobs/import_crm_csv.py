@@ -43,25 +43,29 @@ examples:
 
 
 def land(landing: Path, mapped: Mapped, day) -> dict[str, str]:
-    """Write each source's records as one JSON Lines file; what became of each file."""
-    outcome = {}
+    """Write each source's records as one JSON Lines file; what became of each file. All or none:
+    a file landed before with other content stops the import before anything is written."""
+    planned = {}
     for source, records in mapped.records.items():
         path = landing / "crm" / source / f"crm-csv-{day.isoformat()}.jsonl"
         lines = [json.dumps({k: v for k, v in r.items() if v is not None}, ensure_ascii=False) for r in records]
-        data = "".join(line + "\n" for line in lines).encode()
+        planned[source] = (path, "".join(line + "\n" for line in lines).encode(), len(records))
+    for path, data, _ in planned.values():
+        if path.exists() and path.read_bytes() != data:
+            raise JobError(
+                f"{path} was landed before with other content, and landed files are never rewritten: "
+                "import this export with its own --as-of"
+            )
+    outcome = {}
+    for source, (path, data, count) in planned.items():
         if path.exists():
-            if path.read_bytes() != data:
-                raise JobError(
-                    f"{path} was landed before with other content, and landed files are never rewritten: "
-                    "import this export with its own --as-of"
-                )
-            outcome[source] = f"{path}: already landed, {len(records)} records, unchanged"
+            outcome[source] = f"{path}: already landed, {count} records, unchanged"
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.partial")  # hidden: ingest never reads a half-written file
         temporary.write_bytes(data)
         temporary.replace(path)
-        outcome[source] = f"{path}: {len(records)} records"
+        outcome[source] = f"{path}: {count} records"
     return outcome
 
 

@@ -223,6 +223,9 @@ def learn(closed_df: DataFrame, features: tuple[Feature, ...], params: SimilarDe
     labelled_df = _sample(closed_df, params.training_deals, "training").withColumn(
         "label", (F.col("status") == "won").cast("double")
     )
+    # A number no closed deal has (an extra column nobody fills) is 0 for all: it weighs nothing.
+    present = labelled_df.agg(*[F.count(n).alias(n) for n in numeric]).first() if numeric else {}
+    labelled_df = labelled_df.withColumns({n: F.lit(0.0) for n in numeric if present[n] == 0})
     held_out = F.pmod(F.xxhash64("opportunity_id", F.lit("holdout")), F.lit(HOLDOUT_BUCKETS)) == 0
     # The same rows in the same partitions on every run: the forest's bootstrap depends on them.
     labelled_df = labelled_df.repartition(4, "opportunity_id").sortWithinPartitions("opportunity_id")

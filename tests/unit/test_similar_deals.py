@@ -32,7 +32,7 @@ def account(n: int) -> dict:
         "account_id": f"acc-{n:03d}",
         "industry": INDUSTRIES[n % 3],
         "country": COUNTRIES[n % 5],
-        "employee_count": 50 + 37 * n,
+        "employee_count": 50 + 37 * n if n % 4 else None,  # a quarter missing: the median stands in
     }
 
 
@@ -99,8 +99,10 @@ def twins(spark):
     ]
     # A won deal closed 25 months ago is outside the window, however alike.
     stale = {**won[3], "opportunity_id": "opp-won-stale", "actual_close_date": T - timedelta(days=760)}
+    # Two extra features no deal has, a number and a text: they weigh nothing, and nothing breaks.
+    extra = "kpi.similar_deals.extra_features=[annual_revenue, opportunities.contact_id]"
     frames, _, open_count, fallback = compute(
-        spark, silver(spark, [*won, *lost, *opened, stale]), kpis(spark, []), T, config()
+        spark, silver(spark, [*won, *lost, *opened, stale]), kpis(spark, []), T, config(extra)
     )
     return twin_of, frames, open_count, fallback
 
@@ -124,7 +126,8 @@ def test_each_open_deal_finds_its_won_twin_at_rank_1_with_similarity_1(twins):
 def test_the_learned_weights_sum_to_one_and_the_lead_source_weighs_most(twins):
     _, frames, _, _ = twins
     weights = {r["feature"]: r["weight"] for r in frames["similar_deal_features"].collect()}
-    assert set(weights) == {f.name for f in BASE_FEATURES}
+    assert set(weights) == {f.name for f in BASE_FEATURES} | {"annual_revenue", "opportunities_contact_id"}
+    assert weights["annual_revenue"] == weights["opportunities_contact_id"] == 0.0
     assert sum(weights.values()) == pytest.approx(1.0, abs=1e-5)
     assert max(weights, key=weights.get) == "lead_source"
 
