@@ -1,6 +1,8 @@
-"""`make bench`: the whole pipeline from landing to gold on generated data, a year and then one new
-day, at each scale; wall time per job, records/s, links and the rows the link rules went through,
-and peak driver memory, with the previous run's figures beside them.
+"""`make bench`: the whole pipeline from landing to gold on generated data, a year, then one new
+day and a day of a 1M year, at each scale; then the weekly similar-deals job on synthetic deals at
+each size (`--similar OPENxWON ...`, with recall@k against exact search). Wall time per job,
+records/s, links and the rows the link rules went through, and peak driver memory, with the
+previous run's figures beside them.
 
 Each scale runs in a fresh process (`bench.once`), with the driver heap it must fit in
 (`--driver-memory`, 4g by default), so each JVM's peak resident memory is its own. Results are kept
@@ -35,43 +37,38 @@ COLUMNS = (
 COMPARED = ("ingest_s", "conform_s", "daily_s", "pipeline_s", "driver_jvm_peak_mib")
 
 
-def bench_scale(activities: int, work: Path, overrides: list[str]) -> dict:
-    root = work / str(activities)
+def measured_in_fresh_process(module: str, root: Path, arguments: list[str], name: str, what: str) -> dict:
+    """Run `python -m module` with a scratch folder `root` (removed after), its log kept as
+    bench-<name>.log; the JSON line it prints last."""
     shutil.rmtree(root, ignore_errors=True)
-    command = [
-        sys.executable,
-        "-m",
-        "bench.once",
-        str(root / "landing"),
-        str(root / "lake"),
-        str(activities),
-        AS_OF.isoformat(),
-        *overrides,
-    ]
-    log_path = RESULTS / f"bench-{activities}.log"
+    log_path = RESULTS / f"bench-{name}.log"
     with open(log_path, "w", encoding="utf-8") as log_file:
-        run = subprocess.run(command, stdout=subprocess.PIPE, stderr=log_file, text=True, cwd=ROOT.parent)
+        run = subprocess.run(
+            [sys.executable, "-m", module, *arguments],
+            stdout=subprocess.PIPE,
+            stderr=log_file,
+            text=True,
+            cwd=ROOT.parent,
+        )
     shutil.rmtree(root, ignore_errors=True)
     if run.returncode != 0:
         tail = log_path.read_text(encoding="utf-8").splitlines()[-40:]
-        raise SystemExit(f"{log_path} ({activities:,} activities) failed (exit {run.returncode}):\n" + "\n".join(tail))
+        raise SystemExit(f"{log_path} ({what}) failed (exit {run.returncode}):\n" + "\n".join(tail))
     return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def bench_scale(activities: int, work: Path, overrides: list[str]) -> dict:
+    root = work / str(activities)
+    arguments = [str(root / "landing"), str(root / "lake"), str(activities), AS_OF.isoformat(), *overrides]
+    return measured_in_fresh_process("bench.once", root, arguments, str(activities), f"{activities:,} activities")
 
 
 def bench_similar(size: str, work: Path, overrides: list[str]) -> dict:
     """`OPENxWON`: the weekly similar-deals job on synthetic deals, in a fresh process."""
     open_deals, won = (int(n) for n in size.lower().split("x"))
     root = work / f"similar-{size}"
-    shutil.rmtree(root, ignore_errors=True)
-    command = [sys.executable, "-m", "bench.similar", str(root / "lake"), str(open_deals), str(won), *overrides]
-    log_path = RESULTS / f"bench-similar-{size}.log"
-    with open(log_path, "w", encoding="utf-8") as log_file:
-        run = subprocess.run(command, stdout=subprocess.PIPE, stderr=log_file, text=True, cwd=ROOT.parent)
-    shutil.rmtree(root, ignore_errors=True)
-    if run.returncode != 0:
-        tail = log_path.read_text(encoding="utf-8").splitlines()[-40:]
-        raise SystemExit(f"{log_path} (similar deals {size}) failed (exit {run.returncode}):\n" + "\n".join(tail))
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    arguments = [str(root / "lake"), str(open_deals), str(won), *overrides]
+    return measured_in_fresh_process("bench.similar", root, arguments, f"similar-{size}", f"similar deals {size}")
 
 
 def previous_results(today: Path) -> dict[tuple[int, str], dict]:
