@@ -197,6 +197,7 @@ def nearest(
     sample = (
         base_df.filter(F.pmod(F.xxhash64("id"), F.lit(1_000_000)) < F.lit(math.ceil(fraction * 1_000_000)))
         .toPandas()
+        .sort_values("id", kind="stable")
         .head(params.kmeans_sample)
     )
     centroids = quantizer(space, sample, params.cells, seed)
