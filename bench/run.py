@@ -112,9 +112,12 @@ def main(argv: list[str] | None = None) -> int:
         "--similar", nargs="*", default=["10000x100000", "50000x500000"], help="weekly job sizes, OPENxWON deals"
     )
     parser.add_argument("--no-quality", action="store_true", help="skip the Great Expectations suites")
+    parser.add_argument(
+        "--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[], help="a configuration override"
+    )
     args = parser.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    overrides = [f"spark.conf.spark.driver.memory={args.driver_memory}"]
+    overrides = [f"spark.conf.spark.driver.memory={args.driver_memory}", *args.overrides]
     if args.no_quality:
         overrides.append("quality.enabled=false")
     out = RESULTS / f"bench-{date.today().isoformat()}.json"

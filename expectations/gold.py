@@ -13,8 +13,11 @@ from schemas.gold import (
     HEALTH_TRENDS,
     PERSON_TYPES,
     RECORD_TYPES,
+    SELLER_GROUPS,
+    SENTIMENT_LABELS,
     STAGE_COLORS,
     STRENGTHS,
+    TERM_KINDS,
     slice_column,
 )
 from schemas.silver import ACTIVITY_TYPES, SIDES
@@ -63,15 +66,34 @@ def _common(table: str) -> list:
     """Keys unique and present, and no address in any text column."""
     schema, _ = GOLD_TABLES[table]
     text_columns = [f.name for f in schema.fields if f.dataType.typeName() == "string"]
+    required = {f.name for f in schema.fields if not f.nullable}
     return [
         gxe.ExpectCompoundColumnsToBeUnique(column_list=_key(table)),
-        *_not_null(*_key(table)),
+        *_not_null(*[c for c in _key(table) if c in required]),  # a null team_id is the whole org
         *[
             gxe.ExpectColumnValuesToNotMatchRegex(column=c, regex=ADDRESS_PATTERN)
             for c in text_columns
             if (table, c) not in NOT_ADDRESSES
         ],
     ]
+
+
+CALL_AMOUNTS = (
+    "duration_seconds",
+    "switches",
+    "switches_per_hour",
+    "words_per_minute",
+    "pause_before_speaking_ms",
+    "longest_customer_monologue_s",
+)
+# A standard period or a custom range `custom:YYYY-MM-DD..YYYY-MM-DD`.
+PERIOD_PATTERN = (
+    r"^(last_24_hours|last_7_days|this_month|last_month|all_time|custom:\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})$"
+)
+
+
+def _period_name() -> gxe.Expectation:
+    return gxe.ExpectColumnValuesToMatchRegex(column="period", regex=PERIOD_PATTERN)
 
 
 SUITES = {
@@ -110,6 +132,46 @@ SUITES = {
         _in_set("last_interaction_type", ("email", "meeting")),
     ],
     "email_engagement": lambda: [_between(c, 0) for c in ("opens", "clicks", "attachment_views", "replies")],
+    "call_insights": lambda: [
+        *[_between(c, 0, 100) for c in ("talk_pct", "listen_pct")],
+        *[_between(f"{label}_share", 0, 1) for label in SENTIMENT_LABELS],
+        *[_between(c, 0) for c in CALL_AMOUNTS],
+        _in_set("sentiment_label", SENTIMENT_LABELS),
+    ],
+    "call_mentions": lambda: [
+        _in_set("term_kind", TERM_KINDS),
+        _in_set("speaker_role", ("seller", "customer")),
+        _between("mentions", 1),
+    ],
+    "sales_base_kpis": lambda: [
+        _period_name(),
+        *[_between(c, 0) for c in ("won_revenue", "open_pipeline", "deals_won", "deals_lost", "days_left")],
+        _between("win_rate", 0, 1),
+        *_not_null("period_end"),
+    ],
+    "ci_sentiment": lambda: [
+        _period_name(),
+        *[_between(c, 0) for c in ("calls_analysed", "calls_above_avg_negative")],
+        _between("avg_negative_share", 0, 1),
+        *[_between(f"pct_{label}", 0, 100) for label in SENTIMENT_LABELS],
+    ],
+    "ci_top_terms": lambda: [
+        _period_name(),
+        _in_set("term_kind", ("keyword", "competitor", "other_brand")),
+        _between("rank", 1),  # and at most the configured top: `gold_suite(max_rank=...)`
+        *[_between(c, 1) for c in ("mentions", "calls")],
+    ],
+    "ci_top_sellers": lambda: [
+        _period_name(),
+        _in_set("group", SELLER_GROUPS),
+        *[_between(c, 0, 100) for c in ("talk_pct", "listen_pct", *[f"pct_{label}" for label in SENTIMENT_LABELS])],
+        *[_between(c, 0) for c in ("sellers", "calls", "switches_per_hour", "best_practice_per_call")],
+        *[_between(f"{mode}_hours", 0) for mode in ("email", "call", "meeting")],
+    ],
+    "call_recording_kpis": lambda: [
+        *[_between(c, 0) for c in ("calls_recorded", "hours_recorded")],
+        *[_between(c, 0) for c in ("calls_with_keywords", "calls_with_competitors_or_brands")],
+    ],
     "deal_tracker": lambda: [
         _between("health_score", 0, 100),
         _in_set("stage_color", STAGE_COLORS.values()),
@@ -118,9 +180,11 @@ SUITES = {
 }
 
 
-def gold_suite(table: str) -> gx.ExpectationSuite:
+def gold_suite(table: str, max_rank: int | None = None) -> gx.ExpectationSuite:
+    """The table's suite; `max_rank` also bounds its `rank` column (a configured top k)."""
+    ranks = [] if max_rank is None else [_between("rank", 1, max_rank)]
     return gx.ExpectationSuite(
-        name=f"gold.{table}", expectations=[*_common(table), *SUITES[table]()], meta={"key": _key(table)}
+        name=f"gold.{table}", expectations=[*_common(table), *SUITES[table](), *ranks], meta={"key": _key(table)}
     )
 
 

@@ -155,6 +155,8 @@ def _unexpected(config):
         condition = column.isNotNull() & outside
     elif config.type == "expect_column_values_to_not_match_regex":
         condition = column.isNotNull() & column.rlike(kwargs["regex"])
+    elif config.type == "expect_column_values_to_match_regex":
+        condition = column.isNotNull() & ~column.rlike(kwargs["regex"])
     elif config.type == "expect_column_values_to_be_unique":
         return F.count(column) - F.count_distinct(column)
     elif config.type == "expect_table_row_count_to_equal":
@@ -174,6 +176,7 @@ ONE_PASS_KWARGS = {
     "expect_column_values_to_be_in_set": {"column", "value_set"},
     "expect_column_values_to_be_between": {"column", "min_value", "max_value"},
     "expect_column_values_to_not_match_regex": {"column", "regex"},
+    "expect_column_values_to_match_regex": {"column", "regex"},
     "expect_column_values_to_be_unique": {"column"},
     "expect_compound_columns_to_be_unique": {"column_list"},
     "expect_table_row_count_to_equal": {"value"},

@@ -50,6 +50,7 @@ KEYS = {
     "email_responses": ("request_email_id",),
     "email_events": ("event_id",),
     "call_turns": ("call_id", "turn_index"),
+    "call_fragments": ("call_id", "fragment_index"),
 }
 
 SUITES = {
@@ -90,6 +91,10 @@ SUITES = {
     ],
     "email_events": lambda: [_in_set("event_type", EVENT_TYPES)],
     "call_turns": lambda: [_in_set("role", SPEAKER_ROLES)],
+    "call_fragments": lambda: [
+        _in_set("role", SPEAKER_ROLES),
+        gxe.ExpectColumnValuesToBeBetween(column="duration_ms", min_value=0),
+    ],
 }
 
 

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, Field, PrivateAttr, ValidationError, field_validator
 
+from transforms.call_insights import ConversationParams
 from transforms.health import HealthParams
 from transforms.parameters import Parameters
 from transforms.people import ConnectionParams
@@ -129,6 +130,7 @@ class KpiConfig(Parameters):
     health: HealthParams = HealthParams()  # section 9, beside its formula in transforms/health.py
     who_knows_whom: ConnectionParams = ConnectionParams()  # section 10, in transforms/people.py
     similar_deals: SimilarDealsParams = SimilarDealsParams()  # section 11, in transforms/similar_deals.py
+    conversation: ConversationParams = ConversationParams()  # section 13, in transforms/call_insights.py
     activity_days: PositiveInt = 60  # section 7
     backfill_days_per_pass: PositiveInt = 7  # --from/--to computes this many days per pass
 

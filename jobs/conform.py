@@ -2,7 +2,7 @@
 
 Silver tables (grain in `transforms/`): users, accounts, contacts, leads, opportunities (latest
 version of each id), activities, activity_participants, record_links, record_activity_days,
-email_threads, email_responses, email_events, call_turns.
+email_threads, email_responses, email_events, call_turns, call_fragments.
 
 Incremental by default: the bronze table versions a conform has read are kept in
 `ops.conform_state`; the next run reads only what bronze received since (Delta change data feed),
@@ -47,7 +47,7 @@ from transforms.threads import (
     thread_labels,
     threads_to_refresh,
 )
-from transforms.turns import explode_fragments, merge_turns
+from transforms.turns import explode_fragments, merge_turns, number_fragments
 from transforms.versions import filter_latest_version
 
 log = logging.getLogger("rapport.conform")
@@ -258,6 +258,10 @@ def turn_table(transcripts_bronze: DataFrame) -> DataFrame:
     return merge_turns(explode_fragments(filter_latest_version(transcripts_bronze, "call_id")))
 
 
+def fragment_table(transcripts_bronze: DataFrame) -> DataFrame:
+    return number_fragments(explode_fragments(filter_latest_version(transcripts_bronze, "call_id")))
+
+
 def _publish(lake: Lake, config: Config, table: str, df: DataFrame, write) -> int:
     """Cast one silver frame to its table's schema, validate it, then write it with `write(df)`;
     return the rows written."""
@@ -278,6 +282,7 @@ def full_refresh(lake: Lake, config: Config, salt: str) -> dict[str, int]:
     tables.update(thread_tables(thread_emails(tables["activities"]), config))
     tables["email_events"] = event_table(bronze["email_events"])
     tables["call_turns"] = turn_table(bronze["transcripts"])
+    tables["call_fragments"] = fragment_table(bronze["transcripts"])
     written = {
         table: _publish(lake, config, table, df, lambda d, t=table: lake.overwrite(d, SILVER, t))
         for table, df in tables.items()
@@ -420,12 +425,16 @@ def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: 
     if changed_emails is not None and RESPONSES_TABLE not in stale:
         written |= refresh_threads(lake, config, changed_emails)
     written |= rebuild_stale(lake, config, stale)
+    changed_ids: dict[str, DataFrame] = {}
     for source, key, table, transform in (
         ("email_events", "event_id", "email_events", event_table),
         ("transcripts", "call_id", "call_turns", turn_table),
+        ("transcripts", "call_id", "call_fragments", fragment_table),
     ):
         if source in changed:
-            ids = _changed_ids(lake, source, last[source], key).localCheckpoint()
+            if source not in changed_ids:
+                changed_ids[source] = _changed_ids(lake, source, last[source], key).localCheckpoint()
+            ids = changed_ids[source]
             new_rows = lake.read(BRONZE, source).join(ids, on=key, how="left_semi")
             written[table] = _publish(
                 lake,

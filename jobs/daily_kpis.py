@@ -24,7 +24,7 @@ from jobs.config import Config, KpiConfig
 from jobs.conform import MADE_WITH_SETTING, stale_tables
 from jobs.lake import GOLD, SILVER, Lake, cast_to, sql_string
 from jobs.runtime import JobError, build_session, iso_date, job_parser, parse_job_args, run_job
-from schemas.gold import DAILY_TABLES
+from schemas.gold import DAILY_TABLES, GOLD_TABLES
 from transforms.activity_daily import relationship_activity_daily
 from transforms.as_of import (
     counting_activities,
@@ -195,15 +195,16 @@ def _day_condition(days: list[date]) -> str:
     return f"as_of_date IN ({', '.join(sql_string(d.isoformat()) for d in days)})"
 
 
-def publish(lake: Lake, config: Config, table: str, df: DataFrame, days: list[date], computed_at) -> int:
-    """Validate one table's rows for `days`, then replace exactly those days' slices with them."""
+def publish(lake: Lake, config: Config, table: str, df: DataFrame, days: list[date], computed_at, suite=None) -> int:
+    """Validate one daily table's rows for `days` (with its gold suite, or `suite`), then replace
+    exactly those days' slices with them."""
     started = time.monotonic()
-    schema, _ = DAILY_TABLES[table]
+    schema, _ = GOLD_TABLES[table]
     lake.ensure_table(GOLD, table, schema, partition_by=("as_of_date",))
     rows_df = cast_to(df.withColumn("computed_at", F.lit(computed_at).cast("timestamp")), schema).localCheckpoint()
     name = lake.name(GOLD, table)
     if config.quality.enabled:
-        validate(rows_df, gold_suite(table), name)
+        validate(rows_df, suite or gold_suite(table), name)
     rows = lake.replace_slice(rows_df, GOLD, table, _day_condition(days))
     log.info("%s: %d rows written for %s (%.1f s)", name, rows, _days_text(days), time.monotonic() - started)
     return rows

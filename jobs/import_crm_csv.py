@@ -16,13 +16,13 @@ rows read = records landed + rows quarantined.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
 from jobs.config import Config
 from jobs.lake import QUARANTINE, Lake, in_list
+from jobs.landing import land_records
 from jobs.runtime import JobError, build_session, job_parser, parse_job_args, run_job
 from schemas.bronze import QUARANTINE_SCHEMA, QUARANTINE_TABLE
 from transforms.crm_csv import FILES, Mapped, map_export
@@ -43,30 +43,13 @@ examples:
 
 
 def land(landing: Path, mapped: Mapped, day) -> dict[str, str]:
-    """Write each source's records as one JSON Lines file; what became of each file. All or none:
-    a file landed before with other content stops the import before anything is written."""
-    planned = {}
-    for source, records in mapped.records.items():
-        path = landing / "crm" / source / f"crm-csv-{day.isoformat()}.jsonl"
-        lines = [json.dumps({k: v for k, v in r.items() if v is not None}, ensure_ascii=False) for r in records]
-        planned[source] = (path, "".join(line + "\n" for line in lines).encode(), len(records))
-    for path, data, _ in planned.values():
-        if path.exists() and path.read_bytes() != data:
-            raise JobError(
-                f"{path} was landed before with other content, and landed files are never rewritten: "
-                "import this export with its own --as-of"
-            )
-    outcome = {}
-    for source, (path, data, count) in planned.items():
-        if path.exists():
-            outcome[source] = f"{path}: already landed, {count} records, unchanged"
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.partial")  # hidden: ingest never reads a half-written file
-        temporary.write_bytes(data)
-        temporary.replace(path)
-        outcome[source] = f"{path}: {count} records"
-    return outcome
+    """Write each source's records as one JSON Lines file; what became of each file (all or none)."""
+    paths = {source: landing / "crm" / source / f"crm-csv-{day.isoformat()}.jsonl" for source in mapped.records}
+    outcome = land_records(
+        {paths[source]: records for source, records in mapped.records.items()},
+        again="import this export with its own --as-of",
+    )
+    return {source: outcome[path] for source, path in paths.items()}
 
 
 def quarantine(spark, config: Config, folder: Path, mapped: Mapped) -> int:

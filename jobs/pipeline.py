@@ -1,8 +1,8 @@
 """The whole pipeline in order, with one set of options: what `make run` and a scheduler call.
 
-Layers so far: ingest (landing -> bronze + quarantine), conform (bronze -> silver), daily KPIs
-(silver -> gold, as of the run's day), and the weekly similar won deals (the first run of an ISO
-week refreshes it; later runs that week leave it unless asked). Later layers join the same list.
+Layers: ingest (landing -> bronze + quarantine), conform (bronze -> silver), the daily relationship
+KPIs and conversation intelligence (silver -> gold, as of the run's day), and the weekly similar won
+deals (the first run of an ISO week refreshes it; later runs that week leave it unless asked).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 
 from pyspark.sql import functions as F
 
-from jobs import conform, daily_kpis, generate_sample_data, ingest, similar_deals
+from jobs import conform, conversation_insights, daily_kpis, generate_sample_data, ingest, similar_deals
 from jobs.lake import BRONZE, GOLD, OPS, QUARANTINE, SILVER, Lake
 from jobs.runtime import build_session, job_parser, parse_job_args, run_job
 from schemas.bronze import LEDGER_TABLE, QUARANTINE_TABLE
@@ -24,9 +24,9 @@ log = logging.getLogger("rapport.pipeline")
 
 DESCRIPTION = """\
 Run every layer of Rapport in order for one as-of day: ingest (landing -> bronze + quarantine),
-conform (bronze -> silver), the daily relationship analytics (silver -> gold), the weekly similar won
-deals when T's ISO week has no refresh yet (or --refresh-similar-deals), and print what was written
-with a few example rows.
+conform (bronze -> silver), the daily relationship analytics and conversation intelligence
+(silver -> gold), the weekly similar won deals when T's ISO week has no refresh yet (or
+--refresh-similar-deals), and print what was written with a few example rows.
 
 examples:
   python -m jobs.pipeline --sample-if-empty          # what `make run` does
@@ -92,6 +92,7 @@ def examples(lake: Lake, as_of) -> str:
             f"{lake.name(GOLD, 'deal_tracker')}: the largest open deals",
             _show(deals_df, 5),
             *similar_examples(lake, as_of),
+            *conversation_examples(lake, as_of),
             f"query them with `make sql`, e.g. SELECT * FROM {lake.name(GOLD, 'relationship_kpis')} "
             f"WHERE as_of_date = '{as_of}' AND health_state = 'poor'",
         ]
@@ -124,6 +125,39 @@ def similar_examples(lake: Lake, as_of) -> list[str]:
     ]
 
 
+def conversation_examples(lake: Lake, as_of) -> list[str]:
+    """The manager's home page of the whole org this month, and its calls' most mentioned terms."""
+    if not lake.exists(GOLD, "sales_base_kpis"):
+        return []
+    org_month = (F.col("as_of_date") == F.lit(as_of)) & F.col("team_id").isNull()
+    base_df = (
+        lake.read(GOLD, "sales_base_kpis")
+        .filter(org_month)
+        .orderBy("period")
+        .select("period", "won_revenue", "deals_won", "win_rate", "open_pipeline", "won_revenue_trend_pct")
+    )
+    sellers_df = (
+        lake.read(GOLD, "ci_top_sellers")
+        .filter(org_month & (F.col("period") == "this_month"))
+        .orderBy(F.col("group").desc())
+        .select("group", "sellers", "calls", "talk_pct", "switches_per_hour", "pct_negative", "meeting_hours")
+    )
+    terms_df = (
+        lake.read(GOLD, "ci_top_terms")
+        .filter(org_month & (F.col("period") == "all_time") & (F.col("rank") <= 3))
+        .orderBy("term_kind", "rank")
+        .select("term_kind", "rank", "term", "mentions", "calls")
+    )
+    return [
+        f"{lake.name(GOLD, 'sales_base_kpis')}: the whole org, every period",
+        _show(base_df, 10),
+        f"{lake.name(GOLD, 'ci_top_sellers')}: this month's top sellers against the whole org",
+        _show(sellers_df, 2),
+        f"{lake.name(GOLD, 'ci_top_terms')}: what customers talk about most (all time)",
+        _show(terms_df, 9),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = job_parser("pipeline", DESCRIPTION)
     parser.add_argument(
@@ -153,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         conformed = conform.run(spark, config)
         written.update({lake.name(SILVER, t): n for t, n in conformed.rows.items()})
         written.update(daily_kpis.run(spark, config, [args.as_of]))
+        written.update(conversation_insights.run(spark, config, args.as_of))
         if args.refresh_similar_deals or not similar_deals.is_refreshed(lake, args.as_of):
             written.update(similar_deals.run(spark, config, args.as_of).rows)
         else:

@@ -212,7 +212,135 @@ WEEKLY_TABLES: dict[str, tuple[T.StructType, tuple[str, ...]]] = {
     "similar_deal_features": (SIMILAR_DEAL_FEATURES, ("feature",)),
     "opportunity_benchmark": (OPPORTUNITY_BENCHMARK, ("opportunity_id",)),
 }
-GOLD_TABLES = {**DAILY_TABLES, **WEEKLY_TABLES}
+# --- conversation intelligence (kpis.md section 13), daily like the relationship tables --------
+PERIODS = ("last_24_hours", "last_7_days", "this_month", "last_month", "all_time")  # and custom:F..L
+TERM_KINDS = ("keyword", "competitor", "best_practice", "other_brand")
+SENTIMENT_LABELS = ("positive", "neutral", "negative")
+SELLER_GROUPS = ("top", "team")
+
+# One row per call that counts at T and has a transcript.
+CALL_INSIGHTS = _daily(
+    ("call_id", _S, False),
+    ("seller_user_id", _S, True),  # null: unknown, or opted out of analytics
+    ("team_id", _S, True),
+    ("account_id", _S, True),
+    ("opportunity_id", _S, True),
+    ("started_at", _TS, False),
+    ("duration_seconds", _L, True),
+    ("talk_pct", _D, True),  # percent of seller + customer talk time that is the seller's
+    ("listen_pct", _D, True),
+    ("switches", _L, False),
+    ("switches_per_hour", _D, True),
+    ("words_per_minute", _D, True),  # the seller's
+    ("pause_before_speaking_ms", _D, True),
+    ("longest_customer_monologue_s", _D, True),
+    ("positive_share", _D, True),  # fractions of customer talk time; null outside covered languages
+    ("neutral_share", _D, True),
+    ("negative_share", _D, True),
+    ("sentiment_label", _S, True),
+    ("language", _S, True),  # ISO 639-1, detected; null when too little speech to tell
+)
+
+# One row per call, term kind and term mentioned in it (customer speech; seller speech for best practice).
+CALL_MENTIONS = _daily(
+    ("call_id", _S, False),
+    ("term_kind", _S, False),
+    ("term", _S, False),
+    ("speaker_role", _S, False),
+    ("mentions", _L, False),
+)
+
+
+def _period(*specs: tuple[str, T.DataType, bool]) -> T.StructType:
+    """A home-page table: one row per period and team (null: the whole org), then its own columns."""
+    return _daily(
+        ("period", _S, False),
+        ("team_id", _S, True),
+        *specs,
+    )
+
+
+_WINDOW = (("period_start", _TS, True), ("period_end", _TS, False))  # [start, end); start null: all time
+
+SALES_BASE_KPIS = _period(
+    *_WINDOW,
+    ("won_revenue", _D, False),
+    ("open_pipeline", _D, False),
+    ("deals_won", _L, False),
+    ("deals_lost", _L, False),
+    ("win_rate", _D, True),
+    ("avg_deal_size", _D, True),
+    ("days_left", _I, False),
+    ("won_revenue_trend_pct", _D, True),
+    ("deals_won_trend_pct", _D, True),
+    ("win_rate_trend_pct", _D, True),
+    ("avg_deal_size_trend_pct", _D, True),
+)
+
+CI_SENTIMENT = _period(
+    *_WINDOW,
+    ("calls_analysed", _L, False),
+    ("calls_above_avg_negative", _L, False),
+    ("avg_negative_share", _D, True),
+    ("pct_positive", _D, True),
+    ("pct_neutral", _D, True),
+    ("pct_negative", _D, True),
+    ("calls_analysed_trend_pct", _D, True),
+    ("pct_negative_trend_pct", _D, True),
+)
+
+# One row per period, team, term kind (keyword, competitor, other_brand) and rank (1 to 20).
+CI_TOP_TERMS = _period(
+    ("term_kind", _S, False),
+    ("rank", _I, False),
+    ("term", _S, False),
+    ("mentions", _L, False),
+    ("calls", _L, False),
+    ("trend_pct", _D, True),
+)
+
+# One row per period, team and group: the top sellers, and the whole team.
+CI_TOP_SELLERS = _period(
+    ("group", _S, False),
+    *_WINDOW,
+    ("sellers", _L, False),
+    ("calls", _L, False),
+    ("talk_pct", _D, True),
+    ("listen_pct", _D, True),
+    ("switches_per_hour", _D, True),
+    ("best_practice_per_call", _D, True),
+    ("pct_positive", _D, True),
+    ("pct_neutral", _D, True),
+    ("pct_negative", _D, True),
+    ("email_hours", _D, True),  # mean per seller in the period; null without sellers
+    ("call_hours", _D, True),
+    ("meeting_hours", _D, True),
+)
+
+# One row per calendar month (its first day) and team, up to T's month.
+CALL_RECORDING_KPIS = _daily(
+    ("month", _DATE, False),
+    ("team_id", _S, True),
+    ("calls_recorded", _L, False),
+    ("hours_recorded", _D, False),
+    ("calls_with_keywords", _L, False),
+    ("calls_with_competitors_or_brands", _L, False),
+    ("calls_recorded_trend_pct", _D, True),
+    ("hours_recorded_trend_pct", _D, True),
+    ("calls_with_keywords_trend_pct", _D, True),
+    ("calls_with_competitors_or_brands_trend_pct", _D, True),
+)
+
+CONVERSATION_TABLES: dict[str, tuple[T.StructType, tuple[str, ...]]] = {
+    "call_insights": (CALL_INSIGHTS, ("call_id",)),
+    "call_mentions": (CALL_MENTIONS, ("call_id", "term_kind", "term")),
+    "sales_base_kpis": (SALES_BASE_KPIS, ("period", "team_id")),
+    "ci_sentiment": (CI_SENTIMENT, ("period", "team_id")),
+    "ci_top_terms": (CI_TOP_TERMS, ("period", "team_id", "term_kind", "rank")),
+    "ci_top_sellers": (CI_TOP_SELLERS, ("period", "team_id", "group")),
+    "call_recording_kpis": (CALL_RECORDING_KPIS, ("month", "team_id")),
+}
+GOLD_TABLES = {**DAILY_TABLES, **WEEKLY_TABLES, **CONVERSATION_TABLES}
 
 
 def slice_column(table: str) -> str:

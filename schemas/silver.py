@@ -198,6 +198,18 @@ CALL_TURNS_SCHEMA = fields(
     ("text", _S, False),
 )
 
+# One row per fragment of a call's latest transcript, numbered in start order: what sentiment reads.
+CALL_FRAGMENTS_SCHEMA = fields(
+    ("call_id", _S, False),
+    ("fragment_index", _I, False),  # 0-based, in start order
+    ("participant_id", _S, False),
+    ("email", _S, True),  # the speaker's address, as the transcript lists it
+    ("role", _S, False),  # seller, customer or other
+    ("offset_ms", _L, False),
+    ("duration_ms", _L, False),
+    ("text", _S, False),
+)
+
 # What conform writes: every silver table's columns, in order, with their types.
 SILVER_SCHEMAS = {
     "users": USERS_SCHEMA,
@@ -213,5 +225,6 @@ SILVER_SCHEMAS = {
     "email_responses": EMAIL_RESPONSES_SCHEMA,
     "email_events": EMAIL_EVENTS_SCHEMA,
     "call_turns": CALL_TURNS_SCHEMA,
+    "call_fragments": CALL_FRAGMENTS_SCHEMA,
 }
 SILVER_TABLES = tuple(SILVER_SCHEMAS)

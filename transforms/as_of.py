@@ -9,6 +9,7 @@ every line of code.
 Grain of each output:
 - `counting_activities`: one row per as-of day and activity that counts by its end.
 - `activity_minutes`: one row per activity, with the minutes each side spent on it (section 3).
+- `person_minutes`: one row per email, meeting or call and user who spent time on it, by the same rules.
 - `record_activities`: one row per as-of day, record and counting activity linked to it (per day
   sums of them are in `transforms.record_activity_days`).
 - `known_records`: one row per record that gets KPIs (every one but `do_not_track` contacts).
@@ -98,6 +99,41 @@ def activity_minutes(activities_df: DataFrame, participants_df: DataFrame) -> Da
         team_minutes.cast("double").alias("team_minutes"),
         customer_minutes.cast("double").alias("customer_minutes"),
         F.when(kind.isin(MEETING, CALL), minutes).otherwise(0.0).alias("facetime_minutes"),
+    )
+
+
+def person_minutes(activities_df: DataFrame, participants_df: DataFrame) -> DataFrame:
+    """Minutes each user spent on each email, meeting and call: section 3's rules per person, as
+    `activity_minutes` applies them per side. The writer of an email 5 minutes and each internal
+    recipient of a customer's email 2.5; each internal person present at a meeting its duration;
+    each internal participant of a call its duration. A user listed twice counts once.
+
+    (activity_key, activity_type, activity_at, counts_from, user_id, minutes), for the activities
+    that are not left out of everything.
+    """
+    kind, role = F.col("activity_type"), F.col("role")
+    minutes = F.coalesce(F.col("duration_minutes"), F.lit(0.0))
+    spent = (
+        F.when((kind == EMAIL) & (role == "from"), F.lit(EMAIL_WRITER_MINUTES))
+        .when(
+            (kind == EMAIL) & role.isin(*RECIPIENT_ROLES) & (F.col("initiated_by") == CUSTOMER),
+            F.lit(EMAIL_READER_MINUTES),
+        )
+        .when((kind == MEETING) & role.isin(*MEETING_ROLES) & F.col("is_present"), minutes)
+        .when(kind == CALL, minutes)
+    )
+    internal_df = participants_df.filter(
+        F.col("is_internal") & F.col("user_id").isNotNull() & F.col("activity_type").isin(EMAIL, MEETING, CALL)
+    ).select("activity_key", "role", "is_present", "user_id")
+    activities = activities_df.filter(F.col("is_tracked")).select(
+        "activity_key", "activity_type", "activity_at", "counts_from", "initiated_by", "duration_minutes"
+    )
+    return (
+        internal_df.join(activities, on="activity_key", how="inner")
+        .withColumn("minutes", spent.cast("double"))
+        .filter(F.col("minutes").isNotNull())
+        .groupBy("activity_key", "activity_type", "activity_at", "counts_from", "user_id")
+        .agg(F.max("minutes").alias("minutes"))
     )
 
 

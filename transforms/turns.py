@@ -2,7 +2,9 @@
 
 Grain of each output:
 - `explode_fragments`: one row per transcript fragment (call, participant, offset), with the
-  speaker's role.
+  speaker's address and role.
+- `number_fragments`: the same, numbered per call in start order (silver `call_fragments`,
+  `schemas.silver.CALL_FRAGMENTS_SCHEMA`): what sentiment reads, fragment by fragment.
 - `merge_turns`: one row per turn (silver `call_turns`, `schemas.silver.CALL_TURNS_SCHEMA`): a
   maximal run of one participant's fragments, in offset order, each starting closer than the merge
   gap to the end of the run so far. Merging is per participant: another participant's fragment in
@@ -27,10 +29,10 @@ SECONDS_PER_HOUR = 3_600
 WHITESPACE_RUN = r"(?U)\s+"
 
 
-def _role_of(participants: Column, participant_id: Column) -> Column:
-    """The role of the first participant entry with this id (null when none: bronze quarantines those)."""
+def _participant_of(participants: Column, participant_id: Column) -> Column:
+    """The first participant entry with this id (null when none: bronze quarantines those)."""
     matching = F.filter(participants, lambda p: p["participant_id"] == participant_id)
-    return F.get(matching, 0)["role"]  # `get` is null past the end, where `[0]` fails in ANSI mode
+    return F.get(matching, 0)  # `get` is null past the end, where `[0]` fails in ANSI mode
 
 
 def explode_fragments(transcripts_df: DataFrame) -> DataFrame:
@@ -41,8 +43,32 @@ def explode_fragments(transcripts_df: DataFrame) -> DataFrame:
     """
     return (
         transcripts_df.select("call_id", "participants", F.inline("fragments"))
-        .withColumn("role", _role_of(F.col("participants"), F.col("participant_id")))
-        .select("call_id", "participant_id", "role", "offset_ms", "duration_ms", "text")
+        .withColumn("speaker", _participant_of(F.col("participants"), F.col("participant_id")))
+        .select(
+            "call_id",
+            "participant_id",
+            F.col("speaker.email").alias("email"),
+            F.col("speaker.role").alias("role"),
+            "offset_ms",
+            "duration_ms",
+            "text",
+        )
+    )
+
+
+def number_fragments(fragments_df: DataFrame) -> DataFrame:
+    """Fragments -> silver `call_fragments`: numbered per call in start order (ties by speaker,
+    length and text, so that the numbers never depend on how the transcript listed them)."""
+    start_order_w = Window.partitionBy("call_id").orderBy("offset_ms", "participant_id", "duration_ms", "text")
+    return fragments_df.select(
+        "call_id",
+        (F.row_number().over(start_order_w) - 1).cast(T.IntegerType()).alias("fragment_index"),
+        "participant_id",
+        "email",
+        "role",
+        F.col("offset_ms").cast(T.LongType()),
+        F.col("duration_ms").cast(T.LongType()),
+        "text",
     )
 
 

@@ -2,10 +2,13 @@ from chispa import assert_approx_df_equality, assert_df_equality
 
 from schemas.bronze import record_schema
 from schemas.landing import TRANSCRIPTS
-from schemas.silver import CALL_TURNS_SCHEMA
-from transforms.turns import explode_fragments, merge_turns, talk_stats
+from schemas.silver import CALL_FRAGMENTS_SCHEMA, CALL_TURNS_SCHEMA
+from transforms.turns import explode_fragments, merge_turns, number_fragments, talk_stats
 
 FRAGMENTS_DDL = "call_id string, participant_id string, role string, offset_ms long, duration_ms long, text string"
+EXPLODED_DDL = (
+    "call_id string, participant_id string, email string, role string, offset_ms long, duration_ms long, text string"
+)
 DURATIONS_DDL = "call_id string, duration_seconds long"
 STATS_DDL = (
     "call_id string, seller_talk_ms long, customer_talk_ms long, talk_pct double, listen_pct double, "
@@ -41,14 +44,39 @@ def test_explode_fragments_gives_one_row_per_fragment_with_the_speakers_role(spa
 
     expected_df = spark.createDataFrame(
         [
-            ("call-1", "c1", "customer", 1_200, 800, "Hi there"),
-            ("call-1", "s1", "seller", 0, 1_000, "Hello"),
-            ("call-1", "o1", "other", 2_500, 300, "Note"),
-            ("call-3", "x9", None, 0, 500, "Who?"),
+            ("call-1", "c1", None, "customer", 1_200, 800, "Hi there"),
+            ("call-1", "s1", "ann@ours.com", "seller", 0, 1_000, "Hello"),
+            ("call-1", "o1", None, "other", 2_500, 300, "Note"),
+            ("call-3", "x9", None, None, 0, 500, "Who?"),
         ],
-        FRAGMENTS_DDL,
+        EXPLODED_DDL,
     )
     assert_df_equality(fragments_df, expected_df, ignore_nullable=True, ignore_row_order=True)
+
+
+def test_fragments_are_numbered_in_start_order_whatever_order_the_transcript_lists_them(spark):
+    fragments_df = spark.createDataFrame(
+        [
+            ("call-1", "c1", None, "customer", 1_200, 800, "Hi there"),
+            ("call-1", "s1", "ann@ours.com", "seller", 0, 1_000, "Hello"),
+            ("call-1", "c1", None, "customer", 0, 700, "Hey"),  # same start: c1 before s1
+            ("call-2", "s1", "ann@ours.com", "seller", 5, 10, "Yes"),
+        ],
+        EXPLODED_DDL,
+    )
+
+    numbered_df = number_fragments(fragments_df)
+
+    expected_df = spark.createDataFrame(
+        [
+            ("call-1", 0, "c1", None, "customer", 0, 700, "Hey"),
+            ("call-1", 1, "s1", "ann@ours.com", "seller", 0, 1_000, "Hello"),
+            ("call-1", 2, "c1", None, "customer", 1_200, 800, "Hi there"),
+            ("call-2", 0, "s1", "ann@ours.com", "seller", 5, 10, "Yes"),
+        ],
+        CALL_FRAGMENTS_SCHEMA,
+    )
+    assert_df_equality(numbered_df, expected_df, ignore_nullable=True, ignore_row_order=True)
 
 
 def test_a_gap_of_299_ms_merges_and_a_gap_of_300_ms_starts_a_new_turn(spark):
