@@ -65,8 +65,9 @@ sample: setup ## (re)generate the sample landing zone: ARGS="--scale small --bad
 bench: setup ## landing to gold at 1M and 10M activities and a new day; the weekly similar deals at 10k x 100k and 50k x 500k
 	$(PY) -m bench.run --scales $(BENCH_SCALES) --similar $(BENCH_SIMILAR) $(ARGS)
 
-check-real-data: setup ## ingest ../shared/data/usrp-users-mail through the .eml path (skips without it)
+check-real-data: setup ## the shared real data: usrp-users mail through the .eml path, Earnings-21 calls through the pipeline (skips without it)
 	$(PY) -m bench.real_mail $(ARGS)
+	$(PY) -m bench.earnings_calls
 
 dist: setup ## zip the packages for spark-submit --py-files
 	@mkdir -p dist && rm -f dist/rapport.zip

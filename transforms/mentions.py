@@ -167,8 +167,16 @@ _NOT_NAMES = frozenset((
     "dr", "sir", "madam", "hi", "hello", "hey", "thanks", "monday", "tuesday", "wednesday", "thursday",
     "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july",
     "august", "september", "october", "november", "december", "q1", "q2", "q3", "q4", "ceo", "cfo", "cto",
-    "coo", "vp",
+    "coo", "vp", "christmas", "easter", "halloween", "thanksgiving", "question", "questions", "answer", "sorry",
 ))  # fmt: skip
+# Words of job titles and roles: a name made of them only is a title ("Chief Financial Officer").
+_TITLE_WORDS = frozenset((
+    "chief", "executive", "financial", "operating", "technology", "officer", "vice", "president", "senior",
+    "general", "counsel", "secretary", "treasurer", "chairman", "chair", "director", "head", "manager",
+    "investor", "relations", "board", "of", "and", "&",
+))  # fmt: skip
+_LEADING = frozenset(("the", "our", "we", "my", "this", "that", "their", "your", "his", "her", "its", "a", "an"))
+_POSSESSIVE = re.compile(r"['’]s$")
 MAX_NAME_TOKENS = 4
 
 
@@ -187,7 +195,9 @@ def other_names(text: str, known: set[str], people: set[str]) -> Counter:
     A name is a run of up to four capitalised words, joined by single spaces or " & " ("Microsoft
     Teams", "Procter & Gamble"); a single word at the start of a sentence is a name only when it
     has a capital inside it ("HubSpot", "SAP"), since any word is capitalised there. A name that
-    holds a known term ("Globex Europe") is that term's, not another name. Offline and
+    holds a known term ("Globex Europe") is that term's, not another name; a possessive is the
+    name's ("FDA's" is "FDA"); names of one letter, job titles ("Vice President") and holidays are
+    left out. Offline and
     dictionary-free, so it also finds places and people who are not participants:
     `docs/decisions.md` gives its precision on real calls.
     """
@@ -197,12 +207,18 @@ def other_names(text: str, known: set[str], people: set[str]) -> Counter:
     starts_sentence = False
 
     def close() -> None:
+        while tokens and normalise(tokens[0]) in _LEADING:  # "Our Chief ...", "The Hershey Company"
+            del tokens[0]
+            if joins:
+                del joins[0]
         if not tokens or (len(tokens) == 1 and starts_sentence and not _has_inner_capital(tokens[0])):
             return
-        name = tokens[0] + "".join(j + t for j, t in zip(joins, tokens[1:], strict=True))
+        name = _POSSESSIVE.sub("", tokens[0] + "".join(j + t for j, t in zip(joins, tokens[1:], strict=True)))
         key = normalise(name)
-        padded = f" {key} "
-        if set(key.split()) & people or any(f" {k} " in padded for k in known):
+        padded, words = f" {key} ", set(key.split())
+        if sum(c.isalpha() for c in key) < 2 or words <= _TITLE_WORDS:
+            return
+        if words & people or any(f" {k} " in padded for k in known):
             return
         counts[name] += 1
 

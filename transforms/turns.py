@@ -10,6 +10,7 @@ Grain of each output:
   gap to the end of the run so far. Merging is per participant: another participant's fragment in
   between (overlapping speech) does not split a turn.
 - `talk_stats`: one row per call that has at least one turn.
+- `speaker_changes`: one row per call that has a turn long enough to count.
 """
 
 from __future__ import annotations
@@ -189,4 +190,18 @@ def talk_stats(turns_df: DataFrame, duration_seconds_df: DataFrame) -> DataFrame
             F.col("pause_before_speaking_ms").cast(T.DoubleType()),
             (F.col("longest_customer_turn_ms") / MS_PER_SECOND).alias("longest_customer_monologue_s"),
         )
+    )
+
+
+def speaker_changes(turns_df: DataFrame, min_turn_ms: int = MIN_SWITCH_TURN_MS) -> DataFrame:
+    """(call_id, speaker_changes): changes of participant between consecutive turns in start order,
+    any roles, ignoring turns shorter than `min_turn_ms`. Not `switches` (changes of side, seller
+    and customer): what a corpus that counts speaker changes, like Earnings-21, can be checked against."""
+    kept_df = turns_df.filter(F.col("end_ms") - F.col("start_ms") >= min_turn_ms)
+    previous = F.lag("participant_id").over(Window.partitionBy("call_id").orderBy("turn_index"))
+    changed = F.coalesce(F.col("participant_id") != previous, F.lit(False))
+    return (
+        kept_df.withColumn("changed", changed)
+        .groupBy("call_id")
+        .agg(F.sum(F.col("changed").cast(T.LongType())).alias("speaker_changes"))
     )

@@ -60,10 +60,11 @@ def test_only_the_kinds_asked_for_are_counted():
 def test_other_names_are_capitalised_runs_that_are_not_tracked_own_or_a_participant():
     text = (
         "We moved from Salesforce to HubSpot last year, and Procter & Gamble uses Microsoft Teams. "
-        "Jane Doe said Globex Europe is cheaper than Rapport. SAP is fine. Okay, Monday then. Our CEO agrees."
+        "Jane Doe said Globex Europe is cheaper than Rapport. SAP is fine. Okay, Monday then. Our CEO agrees. "
+        "Our Chief Financial Officer met the FDA's people before Halloween, and X marks the spot."
     )
     assert other_names(text, TERMS.known(), people={"jane", "doe"}) == Counter(
-        {"Salesforce": 1, "HubSpot": 1, "Procter & Gamble": 1, "Microsoft Teams": 1, "SAP": 1}
+        {"Salesforce": 1, "HubSpot": 1, "Procter & Gamble": 1, "Microsoft Teams": 1, "SAP": 1, "FDA": 1}
     )
 
 
