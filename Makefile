@@ -10,6 +10,7 @@ ARGS ?=
 PYTEST_ARGS ?=
 BENCH_SCALES ?= 1000000 10000000
 BENCH_SIMILAR ?= 10000x100000 50000x500000
+BENCH_CALLS ?= 10000 100000
 
 .PHONY: help setup run test unit lint sql config bench check-real-data sample clean dist
 
@@ -62,8 +63,8 @@ config: setup ## print the configuration a job would run with, every default inc
 sample: setup ## (re)generate the sample landing zone: ARGS="--scale small --bad-lines"
 	$(PY) -m jobs.generate_sample_data $(ARGS)
 
-bench: setup ## landing to gold at 1M and 10M activities and a new day; the weekly similar deals at 10k x 100k and 50k x 500k
-	$(PY) -m bench.run --scales $(BENCH_SCALES) --similar $(BENCH_SIMILAR) $(ARGS)
+bench: setup ## landing to gold at 1M and 10M activities and a new day; similar deals at 10k x 100k and 50k x 500k; 10k and 100k calls
+	$(PY) -m bench.run --scales $(BENCH_SCALES) --similar $(BENCH_SIMILAR) --calls $(BENCH_CALLS) $(ARGS)
 
 check-real-data: setup ## the shared real data: usrp-users mail through the .eml path, Earnings-21 calls through the pipeline (skips without it)
 	$(PY) -m bench.real_mail $(ARGS)

@@ -1,6 +1,7 @@
 """`make bench`: the whole pipeline from landing to gold on generated data, a year, then one new
 day and a day of a 1M year, at each scale; then the weekly similar-deals job on synthetic deals at
-each size (`--similar OPENxWON ...`, with recall@k against exact search). Wall time per job,
+each size (`--similar OPENxWON ...`, with recall@k against exact search); then the daily
+conversation-intelligence job on synthetic calls (`--calls N ...`, `bench.calls`). Wall time per job,
 records/s, links and the rows the link rules went through, and peak driver memory, with the
 previous run's figures beside them.
 
@@ -71,6 +72,13 @@ def bench_similar(size: str, work: Path, overrides: list[str]) -> dict:
     return measured_in_fresh_process("bench.similar", root, arguments, f"similar-{size}", f"similar deals {size}")
 
 
+def bench_calls(calls: int, work: Path, overrides: list[str]) -> dict:
+    """The daily conversation-intelligence job on synthetic calls, in a fresh process."""
+    root = work / f"calls-{calls}"
+    arguments = [str(root / "lake"), str(calls), *overrides]
+    return measured_in_fresh_process("bench.calls", root, arguments, f"calls-{calls}", f"{calls:,} calls")
+
+
 def previous_results(today: Path) -> dict[tuple[int, str], dict]:
     """The newest earlier results file, by (activities of the year, phase)."""
     earlier = sorted(p for p in RESULTS.glob("bench-*.json") if p != today)
@@ -111,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--similar", nargs="*", default=["10000x100000", "50000x500000"], help="weekly job sizes, OPENxWON deals"
     )
+    parser.add_argument(
+        "--calls", nargs="*", type=int, default=[10_000, 100_000], help="conversation job sizes, calls with transcripts"
+    )
     parser.add_argument("--no-quality", action="store_true", help="skip the Great Expectations suites")
     parser.add_argument(
         "--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[], help="a configuration override"
@@ -142,11 +153,26 @@ def main(argv: list[str] | None = None) -> int:
         print("  ".join(f"{h:>14}" for h in header))
         for row in similar:
             print("  ".join(f"{_cell(row.get(h)):>14}" for h in header))
+    calls = []
+    for size in args.calls:
+        print(f"daily conversation intelligence, {size:,} calls ...", flush=True)
+        calls.append(bench_calls(size, args.work, overrides))
+        print("  " + json.dumps(calls[-1]), flush=True)
+    if calls:
+        print("\ndaily conversation intelligence (about 150 fragments a call)")
+        header = ["calls", "fragments", "job_s", "insights", "mentions", "driver_jvm_peak_mib"]
+        print("  ".join(f"{h:>14}" for h in header))
+        for row in calls:
+            print("  ".join(f"{_cell(row.get(h)):>14}" for h in header))
     earlier = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
     kept_similar = [r for r in earlier.get("similar", []) if f"{r['open']}x{r['won']}" not in args.similar]
-    out.write_text(
-        json.dumps({"rows": kept_rows(out, args.scales) + rows, "similar": kept_similar + similar}, indent=2)
-    )
+    kept_calls = [r for r in earlier.get("calls", []) if r["calls"] not in args.calls]
+    results = {
+        "rows": kept_rows(out, args.scales) + rows,
+        "similar": kept_similar + similar,
+        "calls": kept_calls + calls,
+    }
+    out.write_text(json.dumps(results, indent=2))
     print(f"\nresults: {out}")
     print("records: landed records read by ingest; records_per_s: of the whole pipeline; links: silver.record_links")
     print("rows; link_rule_rows: the rows the opportunity and lead rules go through before keeping their links;")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
+from string import punctuation
 
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame
@@ -42,9 +43,27 @@ def _analyzer():
     return SentimentIntensityAnalyzer()
 
 
+@lru_cache(maxsize=1)
+def _lexicon() -> frozenset[str]:
+    return frozenset(_analyzer().lexicon)
+
+
+def _may_have_sentiment(text: str) -> bool:
+    """False only when VADER would score `text` 0: every valence it gives comes from a word or
+    emoticon of its lexicon (boosters, negations and idioms only change those), and emoji, which it
+    reads as their descriptions, are never ASCII. Words are tried as written and without the
+    punctuation around them, as VADER tokenises."""
+    if not text.isascii():
+        return True
+    lexicon = _lexicon()
+    return any(word in lexicon or word.strip(punctuation) in lexicon for word in text.lower().split())
+
+
 @lru_cache(maxsize=CACHED_TEXTS)
 def label_of(text: str) -> str:
-    """VADER's label of one piece of English text."""
+    """VADER's label of one piece of English text (without running it where it can only say neutral)."""
+    if not _may_have_sentiment(text):
+        return NEUTRAL
     compound = _analyzer().polarity_scores(text)["compound"]
     if compound >= POSITIVE_FROM:
         return POSITIVE

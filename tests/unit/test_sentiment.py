@@ -1,7 +1,9 @@
+import random
+
 import pytest
 from chispa import assert_approx_df_equality
 
-from transforms.sentiment import call_sentiment, label_of, language_of
+from transforms.sentiment import _analyzer, _may_have_sentiment, call_sentiment, label_of, language_of
 
 FRAGMENTS_DDL = "call_id string, role string, duration_ms long, text string"
 
@@ -49,3 +51,35 @@ def test_call_sentiment_weighs_customer_fragments_by_duration_and_leaves_uncover
         "call_id string, positive_share double, neutral_share double, negative_share double, sentiment_label string",
     )
     assert_approx_df_equality(sentiment_df, expected_df, 1e-9, ignore_nullable=True, ignore_row_order=True)
+
+
+def test_skipping_texts_without_a_lexicon_word_never_changes_a_label():
+    words = [
+        "the",
+        "plan",
+        "is",
+        "ok",
+        "not",
+        "good",
+        "very",
+        "bad",
+        ":)",
+        "no",
+        "problem",
+        "at",
+        "all",
+        "great!!",
+        "we'll",
+        "see,",
+        "kind",
+        "of",
+        "fine",
+        "BUT",
+        "late",
+    ]
+    words += ["meeting", "tomorrow", "budget", "review", "the", "and", "report", "💘", "yeah", "right"]
+    generator = random.Random(7)
+    texts = [" ".join(generator.choice(words) for _ in range(generator.randint(1, 12))) for _ in range(3_000)]
+    skipped = [t for t in texts if not _may_have_sentiment(t)]
+    assert len(skipped) > 100  # the shortcut is taken, and
+    assert all(_analyzer().polarity_scores(t)["compound"] == 0 for t in skipped)  # only where VADER says 0
