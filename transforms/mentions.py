@@ -159,7 +159,10 @@ class TermMatcher:
 # --- other brands and organisations ----------------------------------------------------------
 # Languages that capitalise proper names and little else (German capitalises every noun).
 NAME_LANGUAGES = ("en", "fr", "es", "it", "pt", "nl")
-_TOKEN = re.compile(r"[^\W\d_][\w'’&.-]*[\w&]|[^\W\d_]", re.UNICODE)
+# The capital letters of Latin, Greek and Cyrillic, the scripts of NAME_LANGUAGES and their neighbours.
+_UPPER = "".join(re.escape(chr(c)) for c in (*range(0x0530), *range(0x1E00, 0x2000)) if chr(c).isupper())
+_CAPITALISED = re.compile(rf"(?<![\w'’&.-])[{_UPPER}](?:[\w'’&.-]*[\w&])?")
+_GAP = re.compile(r"[^\w&]*$")
 _SENTENCE_MARKS = frozenset('.!?:;"“”()[]')
 _JOINS = (" ", " & ")
 _NOT_NAMES = frozenset((
@@ -178,10 +181,6 @@ _TITLE_WORDS = frozenset((
 _LEADING = frozenset(("the", "our", "we", "my", "this", "that", "their", "your", "his", "her", "its", "a", "an"))
 _POSSESSIVE = re.compile(r"['’]s$")
 MAX_NAME_TOKENS = 4
-
-
-def _is_capitalised(token: str) -> bool:
-    return token[0].isupper()
 
 
 def _has_inner_capital(token: str) -> bool:
@@ -222,22 +221,23 @@ def other_names(text: str, known: set[str], people: set[str]) -> Counter:
             return
         counts[name] += 1
 
-    previous_end, previous = 0, ""
-    for match in _TOKEN.finditer(text):
-        raw, between = match.group(), text[previous_end : match.start()]
-        token = raw.rstrip(".'’-")
-        at_sentence_start = not previous or previous.endswith(".") or any(c in _SENTENCE_MARKS for c in between)
-        if token and _is_capitalised(token) and normalise(token) not in _NOT_NAMES:
-            if tokens and between in _JOINS and not previous.endswith(".") and len(tokens) < MAX_NAME_TOKENS:
-                tokens.append(token)
-                joins.append(between)
-            else:
-                close()
-                tokens, joins, starts_sentence = [token], [], at_sentence_start
-        else:
+    previous_end = 0
+    for match in _CAPITALISED.finditer(text):  # only capitalised words can be part of a name
+        start, raw = match.start(), match.group()
+        token, between = raw.rstrip(".'’-"), text[previous_end:start]
+        previous_end = match.end()
+        if normalise(token) in _NOT_NAMES:
             close()
             tokens, joins = [], []
-        previous_end, previous = match.end(), raw
+        elif tokens and between in _JOINS and len(tokens) < MAX_NAME_TOKENS:
+            tokens.append(token)
+            joins.append(between)
+        else:
+            close()
+            before = text[:start]
+            gap = _GAP.search(before).group()  # what separates it from the word before
+            tokens, joins = [token], []
+            starts_sentence = len(gap) == len(before) or any(c in _SENTENCE_MARKS for c in gap)
     close()
     return counts
 

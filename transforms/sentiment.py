@@ -30,8 +30,8 @@ POSITIVE, NEUTRAL, NEGATIVE = "positive", "neutral", "negative"
 SENTIMENT_LABELS = (POSITIVE, NEUTRAL, NEGATIVE)
 POSITIVE_FROM, NEGATIVE_FROM = 0.05, -0.05  # VADER's compound-score thresholds
 COVERED_LANGUAGES = ("en",)
-LANGUAGE_TURNS = 40  # the first turns of a call are enough to tell its language
-LANGUAGE_SAMPLE_CHARS = 4_000
+LANGUAGE_TURNS = 20  # the first turns of a call are enough to tell its language
+LANGUAGE_SAMPLE_CHARS = 1_500
 MIN_LANGUAGE_LETTERS = 20
 CACHED_TEXTS = 65_536  # short replies ("Yes.", "Thank you.") recur: score each once per worker
 
