@@ -11,7 +11,6 @@ a fresh process per size, so that the driver's peak memory is its own.
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 from datetime import date
@@ -20,7 +19,7 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from bench.once import peak_rss_mib
+from bench.once import peak_memory
 from bench.similar import _filled
 from jobs import conversation_insights
 from jobs.config import load_config
@@ -183,9 +182,7 @@ def main(argv: list[str]) -> int:
         "insights": written[lake.name(GOLD, "call_insights")],
         "mentions": written[lake.name(GOLD, "call_mentions")],
     }
-    jvm_pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
-    measured["driver_jvm_peak_mib"] = round(peak_rss_mib(jvm_pid))
-    measured["driver_python_peak_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    measured |= peak_memory(spark)
     print(json.dumps(measured))
     return 0
 

@@ -38,6 +38,15 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def peak_memory(spark) -> dict[str, int]:
+    """The peak resident memory of this process' driver JVM and of its Python, in MiB."""
+    jvm_pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+    return {
+        "driver_jvm_peak_mib": round(peak_rss_mib(jvm_pid)),
+        "driver_python_peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
 def link_rows(lake: Lake, meetings_need_regarding: bool) -> dict[str, int]:
     """Links written, and the rows the opportunity and lead rules went through before their
     semi-join (counted after the timed runs, from silver)."""
@@ -105,11 +114,7 @@ def main(argv: list[str]) -> int:
     fixed = new_day(spark, config, landing, as_of + timedelta(days=2), "fixed day", FIXED_DAY_ACTIVITIES)
 
     links = link_rows(Lake(spark, config), config.kpi.meetings_need_regarding_for_opportunity)
-    jvm_pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
-    memory = {
-        "driver_jvm_peak_mib": round(peak_rss_mib(jvm_pid)),
-        "driver_python_peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-    }
+    memory = peak_memory(spark)
     for phase in (year, day, fixed):
         phase["pipeline_s"] = round(phase["ingest_s"] + phase["conform_s"] + phase["daily_s"], 1)
         phase["records_per_s"] = round(phase["records"] / phase["pipeline_s"])

@@ -111,6 +111,15 @@ def print_table(rows: list[dict], previous: dict) -> None:
         print("  ".join(f"{_cell(c):>14}" for c in cells))
 
 
+def print_rows(title: str, header: list[str], rows: list[dict]) -> None:
+    if not rows:
+        return
+    print(f"\n{title}")
+    print("  ".join(f"{h:>14}" for h in header))
+    for row in rows:
+        print("  ".join(f"{_cell(row.get(h)):>14}" for h in header))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--scales", nargs="*", type=int, default=[1_000_000, 10_000_000], help="activities a year")
@@ -147,23 +156,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"weekly similar won deals, {size} open x won deals ...", flush=True)
         similar.append(bench_similar(size, args.work, overrides))
         print("  " + json.dumps(similar[-1]), flush=True)
-    if similar:
-        print("\nweekly similar won deals (recall_at_k: on 500 open deals against exact search)")
-        header = ["open", "won", "weekly_s", "matches", "recall_at_k", "driver_jvm_peak_mib"]
-        print("  ".join(f"{h:>14}" for h in header))
-        for row in similar:
-            print("  ".join(f"{_cell(row.get(h)):>14}" for h in header))
+    print_rows(
+        "weekly similar won deals (recall_at_k: on 500 open deals against exact search)",
+        ["open", "won", "weekly_s", "matches", "recall_at_k", "driver_jvm_peak_mib"],
+        similar,
+    )
     calls = []
     for size in args.calls:
         print(f"daily conversation intelligence, {size:,} calls ...", flush=True)
         calls.append(bench_calls(size, args.work, overrides))
         print("  " + json.dumps(calls[-1]), flush=True)
-    if calls:
-        print("\ndaily conversation intelligence (about 150 fragments a call)")
-        header = ["calls", "fragments", "job_s", "insights", "mentions", "driver_jvm_peak_mib"]
-        print("  ".join(f"{h:>14}" for h in header))
-        for row in calls:
-            print("  ".join(f"{_cell(row.get(h)):>14}" for h in header))
+    print_rows(
+        "daily conversation intelligence (about 150 fragments a call)",
+        ["calls", "fragments", "job_s", "insights", "mentions", "driver_jvm_peak_mib"],
+        calls,
+    )
     earlier = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
     kept_similar = [r for r in earlier.get("similar", []) if f"{r['open']}x{r['won']}" not in args.similar]
     kept_calls = [r for r in earlier.get("calls", []) if r["calls"] not in args.calls]

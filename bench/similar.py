@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import resource
 import sys
 import time
 from datetime import date
@@ -19,7 +18,7 @@ from datetime import date
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from bench.once import peak_rss_mib
+from bench.once import peak_memory
 from jobs import similar_deals
 from jobs.config import load_config
 from jobs.lake import GOLD, SILVER, Lake
@@ -158,9 +157,7 @@ def main(argv: list[str]) -> int:
         "matches": refresh.rows.get(lake.name(GOLD, "similar_won_deals"), 0),
         "recall_at_k": recall(spark, lake, config.kpi.similar_deals),
     }
-    jvm_pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
-    measured["driver_jvm_peak_mib"] = round(peak_rss_mib(jvm_pid))
-    measured["driver_python_peak_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    measured |= peak_memory(spark)
     print(json.dumps(measured))
     return 0
 

@@ -56,6 +56,7 @@ from transforms.threads import (
 )
 
 log = logging.getLogger("rapport.daily_kpis")
+gold_log = logging.getLogger("rapport.gold")  # what `publish` wrote, for every daily job
 
 DESCRIPTION = """\
 Compute the daily relationship analytics gold tables as of a day T (end of day, UTC) from silver:
@@ -206,7 +207,7 @@ def publish(lake: Lake, config: Config, table: str, df: DataFrame, days: list[da
     if config.quality.enabled:
         validate(rows_df, suite or gold_suite(table), name)
     rows = lake.replace_slice(rows_df, GOLD, table, _day_condition(days))
-    log.info("%s: %d rows written for %s (%.1f s)", name, rows, _days_text(days), time.monotonic() - started)
+    gold_log.info("%s: %d rows written for %s (%.1f s)", name, rows, _days_text(days), time.monotonic() - started)
     return rows
 
 
