@@ -135,12 +135,11 @@ def call_insights(
     records_df: DataFrame,
     languages_df: DataFrame,
 ) -> DataFrame:
-    """The rows of gold `call_insights`: one per counted call with a transcript."""
+    """The rows of gold `call_insights`: one per counted call with a transcript. `languages_df` is
+    `sentiment.call_languages` of the counted calls' turns, so it also says whose fragments to score."""
     transcribed_df = turns_df.join(calls_df.select("call_id"), on="call_id", how="left_semi")
     stats_df = talk_stats(transcribed_df, calls_df.select("call_id", "duration_seconds"))
-    sentiment_df = call_sentiment(
-        fragments_df.join(stats_df.select("call_id"), on="call_id", how="left_semi"), languages_df
-    )
+    sentiment_df = call_sentiment(fragments_df, languages_df)  # languages: of the counted calls with turns
     return (
         stats_df.join(calls_df, on="call_id", how="inner")
         .join(sellers_df, on="call_id", how="left")
