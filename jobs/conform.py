@@ -446,6 +446,25 @@ def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: 
     return written
 
 
+# Silver tables made from bronze transcripts alone: one missing from a lake conformed before it
+# existed (call_fragments came later) is made alone, instead of rebuilding all of silver.
+TRANSCRIPT_TABLES = {"call_turns": turn_table, "call_fragments": fragment_table}
+
+
+def make_missing_transcript_tables(lake: Lake, config: Config) -> dict[str, int]:
+    missing = [t for t in TRANSCRIPT_TABLES if not lake.exists(SILVER, t)]
+    if not missing or not lake.exists(BRONZE, "transcripts"):
+        return {}
+    log.info("conform: %s missing from silver: making it from bronze transcripts", ", ".join(missing))
+    transcripts = lake.read(BRONZE, "transcripts")
+    return {
+        table: _publish(
+            lake, config, table, TRANSCRIPT_TABLES[table](transcripts), lambda d, t=table: lake.overwrite(d, SILVER, t)
+        )
+        for table in missing
+    }
+
+
 def run(spark: SparkSession, config: Config, full: bool = False) -> ConformResult:
     """Conform what bronze received since the last conform (all of it the first time, or with
     `full`); a change to any CRM table rebuilds silver, since every link depends on the CRM."""
@@ -453,10 +472,11 @@ def run(spark: SparkSession, config: Config, full: bool = False) -> ConformResul
     versions = bronze_versions(lake)
     last = _last_state(lake)
     changed = {table for table, version in versions.items() if last.get(table) != version}
+    made = make_missing_transcript_tables(lake, config) if last and not full else {}
     if not full and not changed:
         stale = stale_tables(lake, config) if last else []
-        if stale:
-            return ConformResult(rows=rebuild_stale(lake, config, stale))
+        if stale or made:
+            return ConformResult(rows=made | rebuild_stale(lake, config, stale))
         log.info("bronze unchanged since the last conform: silver is up to date")
         return ConformResult(skipped=True)
     salt = pseudonym_salt(config)
@@ -471,7 +491,7 @@ def run(spark: SparkSession, config: Config, full: bool = False) -> ConformResul
     conformed_at = spark.sql("SELECT current_timestamp() AS t").first()["t"]
     state = spark.createDataFrame([(t, v, conformed_at) for t, v in versions.items()], STATE_SCHEMA)
     lake.overwrite(state, OPS, STATE_TABLE)
-    return ConformResult(rows=rows)
+    return ConformResult(rows=made | rows)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -159,3 +159,16 @@ def test_a_changed_decay_or_response_window_makes_its_table_again_and_the_daily_
     assert sorted(conform.run(spark, shorter).rows) == ["email_responses", "email_threads"]
     assert lake.properties(SILVER, "email_responses")[RESPONSE_WINDOW_PROPERTY] == "7"
     assert sorted(conform.run(spark, config).rows) == ["email_responses", "email_threads"]
+
+
+def test_a_transcript_table_missing_from_a_lake_conformed_before_it_existed_is_made_alone(spark, conformed, landed):
+    _, config, lake, *_ = landed
+    before = sorted(lake.read(SILVER, "call_fragments").collect(), key=repr)
+    spark.sql(f"DROP TABLE {lake.name(SILVER, 'call_fragments')}")  # as in a lake made by an older version
+    shutil.rmtree(lake.path(SILVER, "call_fragments"))
+
+    made = conform.run(spark, config)  # bronze unchanged since the last conform
+
+    assert made.rows == {"call_fragments": len(before)} and not made.skipped
+    assert sorted(spark.table(lake.name(SILVER, "call_fragments")).collect(), key=repr) == before
+    assert conform.run(spark, config).skipped
