@@ -81,11 +81,11 @@ class EarningsCall:
 
     @property
     def turn_order_matches(self) -> bool:
-        return [s for s, _ in _token_runs(self.tokens)] == [s for s, _ in _segment_runs(self.segments)]
+        return [s for s, _ in _runs(self.tokens)] == [s for s, _ in _runs(self.segments)]
 
     def kinds(self) -> dict[str, str]:
         """speaker -> operator, analyst or company (see the module)."""
-        runs = _token_runs(self.tokens)
+        runs = _runs(self.tokens)
         operator = runs[0][0]
         kinds = {operator: OPERATOR}
         questions_open = False
@@ -108,21 +108,13 @@ class EarningsCall:
         return {" ".join(words) for words in spans.values()}
 
 
-def _token_runs(tokens: list[Token]) -> list[tuple[str, list[Token]]]:
-    runs: list[tuple[str, list[Token]]] = []
-    for token in tokens:
-        if not runs or runs[-1][0] != token.speaker:
-            runs.append((token.speaker, []))
-        runs[-1][1].append(token)
-    return runs
-
-
-def _segment_runs(segments: list[Segment]) -> list[tuple[str, list[Segment]]]:
-    runs: list[tuple[str, list[Segment]]] = []
-    for segment in segments:
-        if not runs or runs[-1][0] != segment.speaker:
-            runs.append((segment.speaker, []))
-        runs[-1][1].append(segment)
+def _runs(items: list) -> list[tuple[str, list]]:
+    """Tokens or segments (anything with a `speaker`) cut into runs of one speaker, in order."""
+    runs: list[tuple[str, list]] = []
+    for item in items:
+        if not runs or runs[-1][0] != item.speaker:
+            runs.append((item.speaker, []))
+        runs[-1][1].append(item)
     return runs
 
 
@@ -142,7 +134,7 @@ def _spread(tokens: list[Token], segments: list[Segment]) -> list[list[Token]]:
 
 def aligned_words(call: EarningsCall) -> list[list[Token]]:
     """The words of each segment (in segment order), aligned run by run (see the module)."""
-    token_runs, segment_runs = _token_runs(call.tokens), _segment_runs(call.segments)
+    token_runs, segment_runs = _runs(call.tokens), _runs(call.segments)
     matcher = difflib.SequenceMatcher(a=[s for s, _ in token_runs], b=[s for s, _ in segment_runs], autojunk=False)
     words: list[list[Token]] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():

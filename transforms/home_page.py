@@ -58,7 +58,8 @@ def with_org(facts_df: DataFrame) -> DataFrame:
 
 def teams(users_df: DataFrame) -> DataFrame:
     """(team_id): every team of the users, and null for the org."""
-    return with_org(users_df.select("team_id").filter(F.col("team_id").isNotNull()).distinct()).distinct()
+    teams_df = users_df.select("team_id").filter(F.col("team_id").isNotNull()).distinct()
+    return with_org(teams_df).distinct()  # with_org gives the org's null once per team
 
 
 def period_spine(windows_df: DataFrame, teams_df: DataFrame) -> DataFrame:
