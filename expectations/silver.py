@@ -17,6 +17,7 @@ from schemas.landing import (
     SPEAKER_ROLES,
 )
 from schemas.silver import ACTIVITY_TYPES, LINK_REASONS, PARTICIPANT_ROLES, SIDES
+from transforms.people import CONNECTION_DAYS_KEY, MOST_CONTACTED_RECORDS, PEOPLE_DAYS_KEY
 
 EARLIEST = datetime(2000, 1, 1)
 RECORD_TYPES = ["account", "contact", "lead", "opportunity"]
@@ -46,6 +47,8 @@ KEYS = {
     "activity_participants": ("activity_key", "address", "role"),
     "record_links": ("activity_key", "record_type", "record_id"),
     "record_activity_days": ("record_type", "record_id", "counts_on", "activity_on", "activity_type", "initiated_by"),
+    "record_people_days": tuple(PEOPLE_DAYS_KEY),
+    "connection_days": tuple(CONNECTION_DAYS_KEY),
     "email_threads": ("email_id",),
     "email_responses": ("request_email_id",),
     "email_events": ("event_id",),
@@ -82,6 +85,17 @@ SUITES = {
         _in_set("activity_type", ACTIVITY_TYPES),
         _in_set("initiated_by", SIDES),
         gxe.ExpectColumnValuesToBeBetween(column="activities", min_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="decayed", min_value=0),
+    ],
+    "record_people_days": lambda: [
+        _in_set("record_type", MOST_CONTACTED_RECORDS),
+        _in_set("side", SIDES),
+        _in_set("person_type", ("user", "contact", "lead", "pseudonym")),
+    ],
+    "connection_days": lambda: [
+        _in_set("record_type", ("contact", "lead")),
+        _in_set("activity_type", ("email", "meeting")),
+        gxe.ExpectColumnValuesToBeBetween(column="connections", min_value=1),
         gxe.ExpectColumnValuesToBeBetween(column="decayed", min_value=0),
     ],
     "email_threads": lambda: [gxe.ExpectColumnValuesToNotBeNull(column="thread_key")],

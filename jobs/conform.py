@@ -1,8 +1,9 @@
 """Conform: bronze -> silver, one clean model of what happened, between whom, about which record.
 
 Silver tables (grain in `transforms/`): users, accounts, contacts, leads, opportunities (latest
-version of each id), activities, activity_participants, record_links, record_activity_days,
-email_threads, email_responses, email_events, call_turns, call_fragments.
+version of each id), activities, activity_participants, record_links, the daily sums
+(record_activity_days, record_people_days, connection_days), email_threads, email_responses,
+email_events, call_turns, call_fragments.
 
 Incremental by default: the bronze table versions a conform has read are kept in
 `ops.conform_state`; the next run reads only what bronze received since (Delta change data feed),
@@ -38,6 +39,7 @@ from transforms.conform_crm import (
     conform_opportunities,
     conform_users,
 )
+from transforms.people import DECAY_DAYS_PROPERTY, connection_days, record_people_days
 from transforms.record_activity_days import DECAY_TAU_PROPERTY, record_activity_days
 from transforms.record_links import link_records, with_tracked_flag
 from transforms.threads import (
@@ -61,6 +63,10 @@ STATE_SCHEMA = T.StructType(
     ]
 )
 DAYS_TABLE, RESPONSES_TABLE = "record_activity_days", "email_responses"
+PEOPLE_DAYS_TABLE, CONNECTION_DAYS_TABLE = "record_people_days", "connection_days"
+# Silver's sums per day of what the daily KPIs need of history, made from silver's activities and
+# kept by replacing the days whose activities changed.
+DAY_SUM_TABLES = (DAYS_TABLE, PEOPLE_DAYS_TABLE, CONNECTION_DAYS_TABLE)
 RESPONSE_WINDOW_PROPERTY = "rapport.response_window_days"
 CRM_SOURCES = ("crm_users", "crm_accounts", "crm_contacts", "crm_leads", "crm_opportunities")
 CRM_TABLES = ("users", "accounts", "contacts", "leads", "opportunities")
@@ -288,83 +294,101 @@ def full_refresh(lake: Lake, config: Config, salt: str) -> dict[str, int]:
         for table, df in tables.items()
     }
     _record_made_with(lake, config, RESPONSES_TABLE)
-    return written | rebuild_record_days(lake, config)
+    return written | rebuild_day_sums(lake, config)
 
 
 def made_with(config: Config) -> dict[str, dict[str, str]]:
-    """The parameters two silver tables are made with, as the table properties that record them:
-    the daily sums bake in the health decay, the responses the response window."""
+    """The parameters silver tables are made with, as the table properties that record them: the
+    record sums bake in the health decay, the connection sums who knows whom's decay, the
+    responses the response window."""
     return {
         DAYS_TABLE: {DECAY_TAU_PROPERTY: repr(float(config.kpi.health.tau_days))},
+        CONNECTION_DAYS_TABLE: {DECAY_DAYS_PROPERTY: repr(float(config.kpi.who_knows_whom.decay_days))},
         RESPONSES_TABLE: {RESPONSE_WINDOW_PROPERTY: str(config.kpi.response_window_days)},
     }
 
 
 # The setting behind each of those parameters, for messages.
-MADE_WITH_SETTING = {DAYS_TABLE: "kpi.health.frequency_days", RESPONSES_TABLE: "kpi.response_window_days"}
+MADE_WITH_SETTING = {
+    DAYS_TABLE: "kpi.health.frequency_days",
+    CONNECTION_DAYS_TABLE: "kpi.who_knows_whom.decay_days",
+    RESPONSES_TABLE: "kpi.response_window_days",
+}
 
 
 def stale_tables(lake: Lake, config: Config) -> list[str]:
-    """Those of the two tables that are missing or were made with other parameters."""
+    """The tables made from silver that are missing or were made with other parameters."""
+    wanted = {table: made_with(config).get(table, {}) for table in (*DAY_SUM_TABLES, RESPONSES_TABLE)}
     return [
         table
-        for table, wanted in made_with(config).items()
-        if not lake.exists(SILVER, table) or any(lake.properties(SILVER, table).get(k) != v for k, v in wanted.items())
+        for table, properties in wanted.items()
+        if not lake.exists(SILVER, table)
+        or any(lake.properties(SILVER, table).get(k) != v for k, v in properties.items())
     ]
 
 
 def _record_made_with(lake: Lake, config: Config, table: str) -> None:
-    lake.set_properties(SILVER, table, made_with(config)[table])
+    if table in made_with(config):
+        lake.set_properties(SILVER, table, made_with(config)[table])
 
 
 def rebuild_stale(lake: Lake, config: Config, stale: list[str]) -> dict[str, int]:
-    """Make again, from silver, the `stale` tables (made with other parameters than the configuration's)."""
+    """Make again, from silver, the `stale` tables (missing, or made with other parameters than
+    the configuration's)."""
     written: dict[str, int] = {}
     for table in stale:
-        log.info("conform: %s was made with other parameters: making it again from silver", table)
-        if table == DAYS_TABLE:
-            written |= rebuild_record_days(lake, config)
-        else:
-            written |= rebuild_threads(lake, config)
+        log.info("conform: %s is missing or was made with other parameters: making it from silver", table)
+    day_sums = [t for t in DAY_SUM_TABLES if t in stale]
+    if day_sums:
+        written |= rebuild_day_sums(lake, config, day_sums)
+    if RESPONSES_TABLE in stale:
+        written |= rebuild_threads(lake, config)
     return written
 
 
-def _record_days(lake: Lake, config: Config, days: list[str] | None = None) -> DataFrame:
-    """`record_activity_days` from silver: all of it, or the rows of activities on `days`."""
+def _day_sums(lake: Lake, config: Config, tables: list[str], days: list[str] | None = None) -> dict[str, DataFrame]:
+    """The daily sums `tables` from silver: all of them, or the rows of activities on `days`."""
     activities = lake.read(SILVER, "activities")
     participants, links = lake.read(SILVER, "activity_participants"), lake.read(SILVER, "record_links")
     if days is not None:
-        # The day's activities are read once: the sums, their participants and links all use them.
+        # The days' activities are read once: the sums, their participants and links all use them.
         activities = activities.filter(F.to_date("activity_at").isin(days)).localCheckpoint()
         keys = activities.select("activity_key")
-        participants = participants.join(keys, on="activity_key", how="left_semi")
+        participants = participants.join(keys, on="activity_key", how="left_semi").localCheckpoint()
         links = links.join(keys, on="activity_key", how="left_semi")
-    return record_activity_days(activities, participants, links, config.kpi.health.tau_days)
+    make = {
+        DAYS_TABLE: lambda: record_activity_days(activities, participants, links, config.kpi.health.tau_days),
+        PEOPLE_DAYS_TABLE: lambda: record_people_days(activities, participants, links),
+        CONNECTION_DAYS_TABLE: lambda: connection_days(
+            activities,
+            participants,
+            *(lake.read(SILVER, t) for t in ("users", "contacts", "leads")),
+            config.kpi.who_knows_whom.decay_days,
+        ),
+    }
+    return {table: make[table]() for table in tables}
 
 
-def rebuild_record_days(lake: Lake, config: Config) -> dict[str, int]:
-    """Every per-day sum again, from silver (first conform, or the health decay changed)."""
-    rows = _publish(
-        lake, config, DAYS_TABLE, _record_days(lake, config), lambda d: lake.overwrite(d, SILVER, DAYS_TABLE)
-    )
-    _record_made_with(lake, config, DAYS_TABLE)
-    return {DAYS_TABLE: rows}
+def rebuild_day_sums(lake: Lake, config: Config, tables: list[str] = DAY_SUM_TABLES) -> dict[str, int]:
+    """Every per-day sum of `tables` again, from silver (first conform, or a parameter changed)."""
+    written = {}
+    for table, df in _day_sums(lake, config, list(tables)).items():
+        written[table] = _publish(lake, config, table, df, lambda d, t=table: lake.overwrite(d, SILVER, t))
+        _record_made_with(lake, config, table)
+    return written
 
 
-def refresh_record_days(lake: Lake, config: Config, days: set[str]) -> dict[str, int]:
+def refresh_day_sums(lake: Lake, config: Config, days: set[str], tables: list[str]) -> dict[str, int]:
     """The per-day sums of the days whose activities changed, again from silver."""
-    if not days:
+    if not days or not tables:
         return {}
     condition = in_list("activity_on", sorted(days))
-    rows = _publish(
-        lake,
-        config,
-        DAYS_TABLE,
-        _record_days(lake, config, sorted(days)),
-        lambda d: lake.replace_slice(d, SILVER, DAYS_TABLE, condition),
-    )
-    log.info("%s: %d days refreshed", lake.name(SILVER, DAYS_TABLE), len(days))
-    return {DAYS_TABLE: rows}
+    written = {
+        table: _publish(lake, config, table, df, lambda d, t=table: lake.replace_slice(d, SILVER, t, condition))
+        for table, df in _day_sums(lake, config, tables, sorted(days)).items()
+    }
+    log.info("%s: %d days refreshed", ", ".join(lake.name(SILVER, t) for t in tables), len(days))
+    return written
 
 
 def _activity_days(lake: Lake, keys_df: DataFrame) -> set[str]:
@@ -420,8 +444,8 @@ def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: 
             written[table] = _publish(
                 lake, config, table, df, lambda d, t=table: lake.replace_keys(d, SILVER, t, keys, "activity_key")
             )
-        if DAYS_TABLE not in stale:
-            written |= refresh_record_days(lake, config, days | _activity_days(lake, keys))
+        fresh = [t for t in DAY_SUM_TABLES if t not in stale]
+        written |= refresh_day_sums(lake, config, days | _activity_days(lake, keys), fresh)
     if changed_emails is not None and RESPONSES_TABLE not in stale:
         written |= refresh_threads(lake, config, changed_emails)
     written |= rebuild_stale(lake, config, stale)
@@ -481,7 +505,10 @@ def run(spark: SparkSession, config: Config, full: bool = False) -> ConformResul
         return ConformResult(skipped=True)
     salt = pseudonym_salt(config)
     crm_changed = changed & set(CRM_SOURCES)
-    if full or not last or crm_changed or not all(lake.exists(SILVER, t) for t in SILVER_TABLES):
+    # Tables made from silver alone (the daily sums, transcripts') are made when missing, without a rebuild.
+    made_alone = (*DAY_SUM_TABLES, *TRANSCRIPT_TABLES)
+    complete = all(lake.exists(SILVER, t) for t in SILVER_TABLES if t not in made_alone)
+    if full or not last or crm_changed or not complete:
         reason = "asked for" if full else ("first conform" if not last else f"changed: {', '.join(sorted(changed))}")
         log.info("conform: rebuilding silver from bronze (%s)", reason)
         rows = full_refresh(lake, config, salt)

@@ -26,12 +26,7 @@ from jobs.lake import GOLD, SILVER, Lake, cast_to, sql_string
 from jobs.runtime import JobError, build_session, iso_date, job_parser, parse_job_args, run_job
 from schemas.gold import DAILY_TABLES, GOLD_TABLES
 from transforms.activity_daily import relationship_activity_daily
-from transforms.as_of import (
-    counting_activities,
-    known_records,
-    record_activities,
-    with_as_of_end,
-)
+from transforms.as_of import counting_activities, known_records, with_as_of_end
 from transforms.deal_tracker import deal_tracker
 from transforms.engagement import email_engagement, named_user_ids
 from transforms.health import health_inputs, relationship_health
@@ -79,6 +74,8 @@ SILVER_INPUTS = (
     "activity_participants",
     "record_links",
     "record_activity_days",
+    "record_people_days",
+    "connection_days",
     "email_threads",
     "email_responses",
     "email_events",
@@ -150,7 +147,8 @@ def email_requests(
 
 def compute(silver: dict[str, DataFrame], as_of_df: DataFrame, params: KpiConfig) -> dict[str, DataFrame]:
     """Every daily gold table for the reported days of `as_of_df`, as frames (no writes).
-    `silver["record_activity_days"]` must have been made with `params.health.tau_days`."""
+    `silver["record_activity_days"]` must have been made with `params.health.tau_days` and
+    `silver["connection_days"]` with `params.who_knows_whom.decay_days`."""
     activities_df, participants_df = silver["activities"], silver["activity_participants"]
     records_df = known_records(silver["accounts"], silver["contacts"], silver["leads"], silver["opportunities"])
     record_keys_df = records_df.select("record_type", "record_id")
@@ -183,9 +181,18 @@ def compute(silver: dict[str, DataFrame], as_of_df: DataFrame, params: KpiConfig
     return {
         "relationship_kpis": kpis_df,
         "relationship_activity_daily": relationship_activity_daily(counting_days_df, params.activity_days),
-        "most_contacted": most_contacted(record_activities(counting_df, links_df), participants_df, named_users_df),
+        "most_contacted": most_contacted(
+            silver["record_people_days"].join(record_keys_df, on=["record_type", "record_id"], how="left_semi"),
+            as_of_df,
+            named_users_df,
+        ),
         "who_knows_whom": who_knows_whom(
-            counting_df, participants_df, silver["users"], silver["contacts"], silver["leads"], params.who_knows_whom
+            silver["connection_days"],
+            as_of_df,
+            silver["users"],
+            silver["contacts"],
+            silver["leads"],
+            params.who_knows_whom,
         ),
         "email_engagement": engagement_df,
         "deal_tracker": deal_tracker(silver["opportunities"], as_of_df, health_df, named_users_df),

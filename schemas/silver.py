@@ -160,6 +160,37 @@ RECORD_ACTIVITY_DAYS_SCHEMA = fields(
     ("last_activity_id", _S, False),  # its smallest id
 )
 
+# One row per account, lead or opportunity, side, person present, day the activities count from and
+# day they happened: the linked emails, meetings and calls most contacted needs (transforms/people).
+RECORD_PEOPLE_DAYS_SCHEMA = fields(
+    ("record_type", _S, False),
+    ("record_id", _S, False),
+    ("side", _S, False),  # team or customer
+    ("person_type", _S, False),  # user, contact, lead or pseudonym
+    ("person_id", _S, False),
+    ("counts_on", _DATE, False),
+    ("activity_on", _DATE, False),
+    ("emails", _L, False),
+    ("meetings", _L, False),
+    ("calls", _L, False),
+    ("last_at", _TS, False),  # the latest activity_at
+)
+
+# One row per contact or lead, user, day counted from, day happened and type (email, meeting): the
+# connections between them that who knows whom needs (transforms/people).
+CONNECTION_DAYS_SCHEMA = fields(
+    ("record_type", _S, False),  # contact or lead
+    ("record_id", _S, False),
+    ("user_id", _S, False),
+    ("counts_on", _DATE, False),
+    ("activity_on", _DATE, False),
+    ("activity_type", _S, False),
+    ("connections", _L, False),
+    ("decayed", _D, False),  # sum of e^(-(end of activity_on - activity_at) / decay), decay in the table's properties
+    ("last_at", _TS, False),
+    ("last_activity_id", _S, False),  # its smallest id
+)
+
 # One row per email thread turn-taking event (kpis.md section 4): a request (a maximal run of
 # consecutive counting emails from one side inside a thread) and its response, if any.
 EMAIL_RESPONSES_SCHEMA = fields(
@@ -221,6 +252,8 @@ SILVER_SCHEMAS = {
     "activity_participants": ACTIVITY_PARTICIPANTS_SCHEMA,
     "record_links": RECORD_LINKS_SCHEMA,
     "record_activity_days": RECORD_ACTIVITY_DAYS_SCHEMA,
+    "record_people_days": RECORD_PEOPLE_DAYS_SCHEMA,
+    "connection_days": CONNECTION_DAYS_SCHEMA,
     "email_threads": EMAIL_THREADS_SCHEMA,
     "email_responses": EMAIL_RESPONSES_SCHEMA,
     "email_events": EMAIL_EVENTS_SCHEMA,

@@ -10,8 +10,6 @@ Grain of each output:
 - `counting_activities`: one row per as-of day and activity that counts by its end.
 - `activity_minutes`: one row per activity, with the minutes each side spent on it (section 3).
 - `person_minutes`: one row per email, meeting or call and user who spent time on it, by the same rules.
-- `record_activities`: one row per as-of day, record and counting activity linked to it (per day
-  sums of them are in `transforms.record_activity_days`).
 - `known_records`: one row per record that gets KPIs (every one but `do_not_track` contacts).
 """
 
@@ -56,6 +54,13 @@ def by_time(at: str, *payload: str, latest: bool = False, activity_id: str = "ac
         F.col(activity_id).alias("order_id"),
         *[F.col(c) for c in payload],
     )
+
+
+def ordered_sum(values: Column) -> Column:
+    """The sum of a group's doubles, added smallest first: the same bits however Spark split the
+    group's rows, so that refreshing a day of a silver table of daily sums gives exactly the row a
+    full rebuild gives."""
+    return F.aggregate(F.array_sort(F.collect_list(values)), F.lit(0.0), lambda total, value: total + value)
 
 
 def counting_activities(activities_df: DataFrame, as_of_df: DataFrame) -> DataFrame:
@@ -134,25 +139,6 @@ def person_minutes(activities_df: DataFrame, participants_df: DataFrame) -> Data
         .filter(F.col("minutes").isNotNull())
         .groupBy("activity_key", "activity_type", "activity_at", "counts_from", "user_id")
         .agg(F.max("minutes").alias("minutes"))
-    )
-
-
-def record_activities(counting_df: DataFrame, links_df: DataFrame) -> DataFrame:
-    """Counting activities of each as-of day, once per record they are linked to."""
-    return counting_df.join(
-        links_df.select("activity_key", "record_type", "record_id"), on="activity_key", how="inner"
-    ).select(
-        "as_of_date",
-        "as_of_end",
-        "is_reported",
-        "record_type",
-        "record_id",
-        "activity_key",
-        "activity_type",
-        "activity_id",
-        "activity_at",
-        "initiated_by",
-        "followed",
     )
 
 

@@ -23,7 +23,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from transforms.as_of import MICROS_PER_DAY, activity_minutes
+from transforms.as_of import MICROS_PER_DAY, activity_minutes, ordered_sum
 
 KEY = ["record_type", "record_id", "counts_on", "activity_on", "activity_type", "initiated_by"]
 DECAY_TAU_PROPERTY = "rapport.decay_tau_days"
@@ -36,12 +36,6 @@ SIDES_TIME = ("team", "customer", "facetime")
 
 def _day_end_micros(day: Column) -> Column:
     return F.unix_micros(F.date_add(day, 1).cast("timestamp"))
-
-
-def _ordered_sum(values: Column) -> Column:
-    """The sum of a group's doubles, added smallest first: the same bits however Spark split the
-    group's rows, so that refreshing a day gives exactly the row a full rebuild gives."""
-    return F.aggregate(F.array_sort(F.collect_list(values)), F.lit(0.0), lambda total, value: total + value)
 
 
 def record_activity_days(
@@ -70,7 +64,7 @@ def record_activity_days(
         .agg(
             F.count(F.lit(1)).alias("activities"),
             *[F.sum(F.round(F.col(f"{s}_minutes") * 60, 6).cast(SECONDS)).alias(f"{s}_seconds") for s in SIDES_TIME],
-            _ordered_sum(F.exp(-before_day_end / F.lit(float(tau_days)))).alias("decayed"),
+            ordered_sum(F.exp(-before_day_end / F.lit(float(tau_days)))).alias("decayed"),
             F.min(latest).alias("latest"),
         )
         .select(

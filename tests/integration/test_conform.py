@@ -16,6 +16,7 @@ from jobs.runtime import JobError
 from samples.landing import generate
 from schemas.silver import SILVER_TABLES
 from tests.integration.conftest import AS_OF
+from transforms.people import DECAY_DAYS_PROPERTY
 from transforms.record_activity_days import DECAY_TAU_PROPERTY
 
 pytestmark = pytest.mark.integration
@@ -159,6 +160,28 @@ def test_a_changed_decay_or_response_window_makes_its_table_again_and_the_daily_
     assert sorted(conform.run(spark, shorter).rows) == ["email_responses", "email_threads"]
     assert lake.properties(SILVER, "email_responses")[RESPONSE_WINDOW_PROPERTY] == "7"
     assert sorted(conform.run(spark, config).rows) == ["email_responses", "email_threads"]
+
+    slower = config.with_overrides(["kpi.who_knows_whom.decay_days=30"])
+    with pytest.raises(JobError, match=r"connection_days was made with another kpi.who_knows_whom.decay_days"):
+        daily_kpis.read_silver(lake, slower)
+    assert sorted(conform.run(spark, slower).rows) == ["connection_days"]
+    assert lake.properties(SILVER, "connection_days")[DECAY_DAYS_PROPERTY] == "30.0"
+    assert sorted(conform.run(spark, config).rows) == ["connection_days"]
+
+
+def test_daily_sums_missing_from_a_lake_conformed_before_they_existed_are_made_from_silver(spark, conformed, landed):
+    _, config, lake, *_ = landed
+    tables = ("record_people_days", "connection_days")
+    before = {t: sorted(lake.read(SILVER, t).collect(), key=repr) for t in tables}
+    for table in tables:  # as in a lake made by an older version
+        spark.sql(f"DROP TABLE {lake.name(SILVER, table)}")
+        shutil.rmtree(lake.path(SILVER, table))
+
+    made = conform.run(spark, config)  # bronze unchanged since the last conform: no rebuild
+
+    assert made.rows == {t: len(rows) for t, rows in before.items()}
+    assert {t: sorted(lake.read(SILVER, t).collect(), key=repr) for t in tables} == before
+    assert conform.run(spark, config).skipped
 
 
 def test_a_transcript_table_missing_from_a_lake_conformed_before_it_existed_is_made_alone(spark, conformed, landed):

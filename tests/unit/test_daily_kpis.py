@@ -25,6 +25,7 @@ from tests.builders import (
     person,
     took_part,
 )
+from transforms.people import connection_days, record_people_days
 from transforms.record_activity_days import record_activity_days
 
 T = date(2026, 3, 10)
@@ -142,6 +143,17 @@ def gold(spark):
     silver["email_responses"] = thread_tables(thread_emails(silver["activities"]), config)["email_responses"]
     silver["record_activity_days"] = record_activity_days(
         silver["activities"], silver["activity_participants"], silver["record_links"], params.health.tau_days
+    )
+    silver["record_people_days"] = record_people_days(
+        silver["activities"], silver["activity_participants"], silver["record_links"]
+    )
+    silver["connection_days"] = connection_days(
+        silver["activities"],
+        silver["activity_participants"],
+        silver["users"],
+        silver["contacts"],
+        silver["leads"],
+        params.who_knows_whom.decay_days,
     )
     tables = compute(silver, as_of_days(spark, [T], params.health.trend_days), params)
     return {name: [row.asDict() for row in df.collect()] for name, df in tables.items()}
