@@ -11,8 +11,10 @@ PYTEST_ARGS ?=
 BENCH_SCALES ?= 1000000 10000000
 BENCH_SIMILAR ?= 10000x100000 50000x500000
 BENCH_CALLS ?= 10000 100000
+SERVE_PORT ?= 10000
+SERVE_DIR := data/serve
 
-.PHONY: help setup run test unit lint sql config bench check-real-data sample clean dist
+.PHONY: help setup run test unit lint sql serve serve-stop config bench check-real-data sample clean dist
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -56,6 +58,23 @@ lint: setup ## ruff over the code
 
 sql: setup ## a Spark SQL shell on the lake's catalog; ARGS="-e 'SELECT ...' --format csv" runs one statement
 	$(PY) -m jobs.sql $(ARGS)
+
+serve: setup ## the Spark Thrift JDBC/ODBC server on the catalog, localhost:$(SERVE_PORT), in the background
+	@if [ -f $(SERVE_DIR)/pid ] && kill -0 "$$(cat $(SERVE_DIR)/pid)" 2>/dev/null; then \
+	  echo "already serving: pid $$(cat $(SERVE_DIR)/pid), log $(SERVE_DIR)/log"; exit 0; fi; \
+	mkdir -p $(SERVE_DIR); \
+	nohup $(PY) -m jobs.serve --port $(SERVE_PORT) $(ARGS) > $(SERVE_DIR)/log 2>&1 & echo $$! > $(SERVE_DIR)/pid; \
+	for _ in $$(seq 1 180); do \
+	  grep -q "serving .* over JDBC" $(SERVE_DIR)/log && break; \
+	  kill -0 "$$(cat $(SERVE_DIR)/pid)" 2>/dev/null || { cat $(SERVE_DIR)/log; rm -f $(SERVE_DIR)/pid; exit 1; }; \
+	  sleep 1; done; \
+	echo "JDBC at jdbc:hive2://localhost:$(SERVE_PORT)/default (pid $$(cat $(SERVE_DIR)/pid), log $(SERVE_DIR)/log; stop: make serve-stop)"
+
+serve-stop: ## stop the JDBC server that make serve started
+	@if [ -f $(SERVE_DIR)/pid ] && kill "$$(cat $(SERVE_DIR)/pid)" 2>/dev/null; then \
+	  pid=$$(cat $(SERVE_DIR)/pid); for _ in $$(seq 1 60); do kill -0 $$pid 2>/dev/null || break; sleep 1; done; \
+	  echo "stopped the JDBC server (pid $$pid)"; else echo "no JDBC server was running"; fi; \
+	rm -f $(SERVE_DIR)/pid
 
 config: setup ## print the configuration a job would run with, every default included (ARGS="--conf FILE")
 	$(PY) -m jobs.config $(ARGS)

@@ -18,10 +18,22 @@ from pyspark.sql import types as T
 
 from jobs.config import Config
 from jobs.runtime import JobError
+from schemas.bronze import LEDGER_TABLE, QUARANTINE_TABLE
+from schemas.gold import GOLD_TABLES
+from schemas.landing import SOURCES
+from schemas.silver import SILVER_TABLES
 
 log = logging.getLogger("rapport.lake")
 
 BRONZE, SILVER, GOLD, QUARANTINE, OPS = "bronze", "silver", "gold", "quarantine", "ops"
+# Every table a user reads, in the order data flows through them.
+USER_TABLES: tuple[tuple[str, str], ...] = (
+    *((BRONZE, s.name) for s in SOURCES),
+    (QUARANTINE, QUARANTINE_TABLE),
+    (OPS, LEDGER_TABLE),
+    *((SILVER, t) for t in SILVER_TABLES),
+    *((GOLD, t) for t in GOLD_TABLES),
+)
 
 
 class Lake:
@@ -96,6 +108,21 @@ class Lake:
             columns,
         )
         return [f.name for f in missing]
+
+    def register_existing(self) -> list[str]:
+        """Register in the catalog every table of USER_TABLES that is on storage but not in the
+        catalog (a lake written by another process or copied from elsewhere); return their names.
+        The catalog entry only points at the table's Delta log: nothing is written to the table."""
+        registered = []
+        for layer, table in USER_TABLES:
+            name = self.name(layer, table)
+            if self.exists(layer, table) and not self.spark.catalog.tableExists(name):
+                self._ensure_schema(layer)
+                self.spark.sql(f"CREATE TABLE {name} USING DELTA LOCATION {sql_string(self.path(layer, table))}")
+                registered.append(name)
+        if registered:
+            log.info("registered %d tables found under %s in the catalog", len(registered), self.root)
+        return registered
 
     def _ensure_schema(self, layer: str) -> None:
         schema_name = f"{self.prefix}{layer}"

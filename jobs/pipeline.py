@@ -13,12 +13,9 @@ import sys
 from pyspark.sql import functions as F
 
 from jobs import conform, conversation_insights, daily_kpis, generate_sample_data, ingest, similar_deals
-from jobs.lake import BRONZE, GOLD, OPS, QUARANTINE, SILVER, Lake
+from jobs.lake import BRONZE, GOLD, OPS, QUARANTINE, SILVER, USER_TABLES, Lake
 from jobs.runtime import build_session, job_parser, parse_job_args, run_job
 from schemas.bronze import LEDGER_TABLE, QUARANTINE_TABLE
-from schemas.gold import GOLD_TABLES
-from schemas.landing import SOURCES
-from schemas.silver import SILVER_TABLES
 
 log = logging.getLogger("rapport.pipeline")
 
@@ -36,10 +33,8 @@ examples:
 
 def summary(lake: Lake, written: dict[str, int]) -> str:
     """A table of every table the pipeline keeps: rows written by this run and rows in all."""
-    tables = [(BRONZE, s.name) for s in SOURCES] + [(QUARANTINE, QUARANTINE_TABLE), (OPS, LEDGER_TABLE)]
-    tables += [(SILVER, t) for t in SILVER_TABLES] + [(GOLD, t) for t in GOLD_TABLES]
     lines = [f"{'table':<34} {'written now':>12} {'rows':>12}"]
-    for layer, table in tables:
+    for layer, table in USER_TABLES:
         name = lake.name(layer, table)
         total = lake.read(layer, table).count() if lake.exists(layer, table) else 0
         lines.append(f"{name:<34} {written.get(name, 0):>12,} {total:>12,}")

@@ -90,7 +90,7 @@ def setup_logging(level: str = "INFO") -> None:
         logging.getLogger(query_logger).setLevel(logging.CRITICAL)
 
 
-def _delta_jars(setting: str) -> list[str] | None:
+def delta_jars(setting: str) -> list[str] | None:
     """Jar files to hand Spark as spark.jars, or None to let Spark resolve Delta as packages."""
     if setting == "packages":
         return None
@@ -170,7 +170,7 @@ def build_session(config: Config, app_name: str | None = None):
         builder = builder.config(key, value)
     builder = builder.enableHiveSupport()
 
-    jars = _delta_jars(config.spark.delta_jars)
+    jars = delta_jars(config.spark.delta_jars)
     builder = builder.config("spark.jars", ",".join(jars)) if jars else configure_spark_with_delta_pip(builder)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
