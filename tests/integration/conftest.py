@@ -9,7 +9,7 @@ from delta.tables import DeltaTable
 
 from jobs import ingest
 from jobs.config import load_config
-from jobs.lake import BRONZE, OPS, QUARANTINE, Lake
+from jobs.lake import BRONZE, GOLD, OPS, QUARANTINE, Lake
 from samples.landing import generate
 from schemas.bronze import LEDGER_TABLE, QUARANTINE_TABLE
 from schemas.landing import SOURCES
@@ -47,3 +47,21 @@ def landed(spark, tmp_path_factory):
     versions = table_versions(lake)
     second = ingest.run(spark, config, AS_OF)
     return manifest, config, lake, first, second, versions, root
+
+
+@pytest.fixture(scope="module")
+def every_gold_table(spark, landed):
+    """The shared lake with every gold table for AS_OF; a job runs here only where no earlier module ran it."""
+    from jobs import conform, conversation_insights, daily_kpis, similar_deals
+    from schemas.gold import CONVERSATION_TABLES, DAILY_TABLES, WEEKLY_TABLES
+
+    _, config, lake, *_ = landed
+    conform.run(spark, config)
+    for tables, make in (
+        (DAILY_TABLES, lambda: daily_kpis.run(spark, config, [AS_OF])),
+        (WEEKLY_TABLES, lambda: similar_deals.run(spark, config, AS_OF)),
+        (CONVERSATION_TABLES, lambda: conversation_insights.run(spark, config, AS_OF)),
+    ):
+        if not all(lake.exists(GOLD, t) for t in tables):
+            make()
+    return config, lake

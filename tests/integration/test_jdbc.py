@@ -19,11 +19,9 @@ import pytest
 from impala.dbapi import connect
 from pyspark.sql import functions as F
 
-from jobs import conform, daily_kpis
 from jobs.config import REPO_ROOT
 from jobs.lake import GOLD
 from jobs.serve import jdbc_url
-from schemas.gold import DAILY_TABLES
 from tests.conftest import TEST_SPARK_CONF
 from tests.integration.conftest import AS_OF
 
@@ -40,12 +38,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(spark, landed, tmp_path_factory):
+def server(every_gold_table, tmp_path_factory):
     """The JDBC server on the shared lake (its own embedded catalog, which it fills from the lake)."""
-    _, config, lake, *_ = landed
-    conform.run(spark, config)
-    if not all(lake.exists(GOLD, t) for t in DAILY_TABLES) or lake.read(GOLD, "deal_tracker").isEmpty():
-        daily_kpis.run(spark, config, [AS_OF])
+    config, lake = every_gold_table
     port = free_port()
     log_path = tmp_path_factory.mktemp("serve") / "log"
     settings = [f"paths.lake={config.paths.lake}", f"catalog.schema_prefix={config.catalog.schema_prefix}"]
@@ -89,9 +84,8 @@ def test_beeline_reads_a_gold_table_over_jdbc(server):
     header = next(i for i, line in enumerate(lines) if line.endswith("opportunity_id,health_score"))
     lines[header] = "opportunity_id,health_score"
     rows = list(csv.reader(io.StringIO("\n".join(lines[header:]))))
-    assert rows[0] == ["opportunity_id", "health_score"]
+    assert len(rows) > 1, "no deal in the sample: nothing was read over JDBC"
     assert [(deal, int(score)) for deal, score in rows[1:]] == expected_deals(lake)
-    assert len(rows) > 1
 
 
 def test_a_python_client_reads_the_same_rows_then_the_server_stops_cleanly(server):

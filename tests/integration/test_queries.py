@@ -9,10 +9,8 @@ from datetime import datetime, timedelta
 import pytest
 from pyspark.sql import functions as F
 
-from jobs import conform, daily_kpis
 from jobs.config import REPO_ROOT
 from jobs.lake import GOLD, SILVER
-from schemas.gold import DAILY_TABLES
 from tests.integration.conftest import AS_OF
 
 pytestmark = pytest.mark.integration
@@ -30,11 +28,8 @@ def documented_queries(prefix: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def lake_and_queries(spark, landed):
-    _, config, lake, *_ = landed
-    conform.run(spark, config)
-    if not all(lake.exists(GOLD, t) for t in DAILY_TABLES) or lake.read(GOLD, "deal_tracker").isEmpty():
-        daily_kpis.run(spark, config, [AS_OF])
+def lake_and_queries(every_gold_table):
+    config, lake = every_gold_table
     return lake, documented_queries(config.catalog.schema_prefix)
 
 
