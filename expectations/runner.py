@@ -11,14 +11,22 @@ with their counts. When one does, or a suite holds an expectation the pass canno
 Expectations validates the suite itself and its results are the report: one ephemeral GX context
 per process, the Spark data source does not persist the frame, counts only; the failing rows are
 looked up afterwards, for the failed expectations alone.
+
+Every report, with each expectation's outcome and the rows validated, also goes to the lists that
+`collected_reports()` blocks hold open: how a job keeps its results in `ops.dq_results`
+(`jobs.quality`), failed validations included.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 log = logging.getLogger("rapport.expectations")
 RESULT_FORMAT = "BASIC"  # counts of unexpected rows, without collecting lists of them
@@ -48,12 +56,45 @@ class Finding:
         return f"{self.table}: {self.expectation}{where} failed{count}{shown}"
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """One expectation of a validation, held or not: what `ops.dq_results` keeps of it."""
+
+    expectation_type: str
+    column: str | None
+    kwargs_json: str
+    severity: str
+    success: bool
+    unexpected_count: int | None
+
+
 @dataclass
 class Report:
     table: str
     evaluated: int = 0
     failures: list[Finding] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    rows: int | None = None  # rows validated, when counted
+    validated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+# The reports of every validation made while a `collected_reports()` block is open, failed ones too.
+_collectors: list[list[Report]] = []
+_collectors_lock = threading.Lock()
+
+
+@contextmanager
+def collected_reports() -> Iterator[list[Report]]:
+    """A list that receives the report of every validation made, from any thread, until the block ends."""
+    reports: list[Report] = []
+    with _collectors_lock:
+        _collectors.append(reports)
+    try:
+        yield reports
+    finally:
+        with _collectors_lock:
+            _collectors[:] = [c for c in _collectors if c is not reports]
 
 
 _context = None
@@ -86,6 +127,18 @@ def _batch_definition(table: str):
 
 def _severity(config) -> str:
     return str(getattr(config.severity, "value", config.severity or "critical"))
+
+
+def _outcome(config, unexpected_count: int | None, success: bool) -> Outcome:
+    kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
+    return Outcome(
+        config.type,
+        _column_of(config),
+        json.dumps(kwargs, sort_keys=True, default=str),
+        _severity(config),
+        success,
+        unexpected_count,
+    )
 
 
 def _column_of(config) -> str | None:
@@ -183,27 +236,35 @@ ONE_PASS_KWARGS = {
 }
 
 
-def one_pass_counts(df, suite) -> list[int] | None:
-    """Unexpected rows of each of the suite's expectations, in order, from one aggregate pass;
-    None if the suite holds one this pass cannot evaluate."""
+def one_pass_counts(df, suite) -> tuple[int, list[int]] | None:
+    """The frame's rows and the unexpected rows of each of the suite's expectations, in order, from
+    one aggregate pass; None if the suite holds one this pass cannot evaluate."""
+    from pyspark.sql import functions as F
+
     configs = [expectation.configuration for expectation in suite.expectations]
     columns = [_unexpected(config) for config in configs]
     if not columns or any(c is None for c in columns):
         return None
-    row = df.agg(*[c.alias(f"e{n}") for n, c in enumerate(columns)]).first()
-    return [int(row[f"e{n}"]) for n in range(len(columns))]
+    row = df.agg(F.count(F.lit(1)).alias("rows"), *[c.alias(f"e{n}") for n, c in enumerate(columns)]).first()
+    return int(row["rows"]), [int(row[f"e{n}"]) for n in range(len(columns))]
 
 
 def validate(df, suite, table: str) -> Report:
     """Run `suite` on `df`; raise DataQualityError if a critical expectation fails."""
     started = time.monotonic()
-    counts = one_pass_counts(df, suite)
-    if counts is not None:
+    counted = one_pass_counts(df, suite)
+    if counted is not None:
+        rows, counts = counted
         configs = [expectation.configuration for expectation in suite.expectations]
         failed = [(c, n) for c, n in zip(configs, counts, strict=True) if n > 0]
         if all(_severity(c) != "critical" for c, _ in failed):
             return _report(
-                Report(table=table, evaluated=len(configs)),
+                Report(
+                    table=table,
+                    evaluated=len(configs),
+                    outcomes=[_outcome(c, n, n == 0) for c, n in zip(configs, counts, strict=True)],
+                    rows=rows,
+                ),
                 [Finding(table, c.type, _column_of(c), _severity(c), n) for c, n in failed],
                 started,
             )
@@ -230,7 +291,13 @@ def _validate_with_gx(df, suite, table: str, started: float) -> Report:
         )
         for o in failed
     ]
-    return _report(Report(table=table, evaluated=len(result.results)), findings, started)
+    outcomes = [
+        _outcome(o.expectation_config, (o.result or {}).get("unexpected_count"), bool(o.success))
+        for o in result.results
+    ]
+    counted = [n for o in result.results if (n := (o.result or {}).get("element_count")) is not None]
+    report = Report(table=table, evaluated=len(result.results), outcomes=outcomes, rows=max(counted, default=None))
+    return _report(report, findings, started)
 
 
 def _report(report: Report, findings: list[Finding], started: float) -> Report:
@@ -247,6 +314,9 @@ def _report(report: Report, findings: list[Finding], started: float) -> Report:
         len(report.warnings),
         time.monotonic() - started,
     )
+    with _collectors_lock:
+        for reports in _collectors:
+            reports.append(report)
     if report.failures:
         raise DataQualityError("; ".join(str(f) for f in report.failures))
     return report

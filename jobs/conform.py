@@ -22,14 +22,15 @@ from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from expectations.runner import validate
 from expectations.silver import silver_suite
 from jobs.config import Config, ConfigError
 from jobs.lake import BRONZE, OPS, SILVER, Lake, cast_to, in_list
+from jobs.quality import keeps_validations
 from jobs.runtime import build_session, job_parser, parse_job_args, run_job
 from schemas.landing import SOURCES
+from schemas.ops import CONFORM_STATE_SCHEMA, CONFORM_STATE_TABLE
 from schemas.silver import SILVER_SCHEMAS, SILVER_TABLES
 from transforms.conform_activities import activity_key, conform_activities, explode_participants
 from transforms.conform_crm import (
@@ -54,14 +55,6 @@ from transforms.versions import filter_latest_version
 
 log = logging.getLogger("rapport.conform")
 
-STATE_TABLE = "conform_state"
-STATE_SCHEMA = T.StructType(
-    [
-        T.StructField("bronze_table", T.StringType(), nullable=False),
-        T.StructField("bronze_version", T.LongType(), nullable=False),
-        T.StructField("conformed_at", T.TimestampType(), nullable=False),
-    ]
-)
 DAYS_TABLE, RESPONSES_TABLE = "record_activity_days", "email_responses"
 PEOPLE_DAYS_TABLE, CONNECTION_DAYS_TABLE = "record_people_days", "connection_days"
 # Silver's sums per day of what the daily KPIs need of history, made from silver's activities and
@@ -109,9 +102,9 @@ def bronze_versions(lake: Lake) -> dict[str, int]:
 
 
 def _last_state(lake: Lake) -> dict[str, int]:
-    if not lake.exists(OPS, STATE_TABLE):
+    if not lake.exists(OPS, CONFORM_STATE_TABLE):
         return {}
-    return {r["bronze_table"]: r["bronze_version"] for r in lake.read(OPS, STATE_TABLE).collect()}
+    return {r["bronze_table"]: r["bronze_version"] for r in lake.read(OPS, CONFORM_STATE_TABLE).collect()}
 
 
 def crm_tables(bronze: dict[str, DataFrame]) -> dict[str, DataFrame]:
@@ -489,6 +482,7 @@ def make_missing_transcript_tables(lake: Lake, config: Config) -> dict[str, int]
     }
 
 
+@keeps_validations("conform")
 def run(spark: SparkSession, config: Config, full: bool = False) -> ConformResult:
     """Conform what bronze received since the last conform (all of it the first time, or with
     `full`); a change to any CRM table rebuilds silver, since every link depends on the CRM."""
@@ -516,8 +510,8 @@ def run(spark: SparkSession, config: Config, full: bool = False) -> ConformResul
         log.info("conform: merging what %s received since the last conform", ", ".join(sorted(changed)))
         rows = incremental(lake, config, salt, changed, last)
     conformed_at = spark.sql("SELECT current_timestamp() AS t").first()["t"]
-    state = spark.createDataFrame([(t, v, conformed_at) for t, v in versions.items()], STATE_SCHEMA)
-    lake.overwrite(state, OPS, STATE_TABLE)
+    state = spark.createDataFrame([(t, v, conformed_at) for t, v in versions.items()], CONFORM_STATE_SCHEMA)
+    lake.overwrite(state, OPS, CONFORM_STATE_TABLE)
     return ConformResult(rows=made | rows)
 
 

@@ -22,6 +22,7 @@ from expectations.gold import gold_suite
 from jobs.config import Config
 from jobs.daily_kpis import publish
 from jobs.lake import GOLD, SILVER, Lake
+from jobs.quality import keeps_validations
 from jobs.runtime import JobError, build_session, iso_date, job_parser, parse_job_args, run_job
 from transforms.as_of import person_minutes
 from transforms.call_insights import (
@@ -134,6 +135,7 @@ def read_silver(lake: Lake) -> dict[str, DataFrame]:
     return silver
 
 
+@keeps_validations("conversation_insights")
 def run(spark: SparkSession, config: Config, as_of: date, custom: tuple[date, date] | None = None) -> dict[str, int]:
     """Compute and publish every conversation table for `as_of`; return rows written per table."""
     started = time.monotonic()

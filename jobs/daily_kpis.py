@@ -23,6 +23,7 @@ from expectations.runner import validate
 from jobs.config import Config, KpiConfig
 from jobs.conform import MADE_WITH_SETTING, stale_tables
 from jobs.lake import GOLD, SILVER, Lake, cast_to, sql_string
+from jobs.quality import keeps_validations
 from jobs.runtime import JobError, build_session, iso_date, job_parser, parse_job_args, run_job
 from schemas.gold import DAILY_TABLES, GOLD_TABLES
 from transforms.activity_daily import relationship_activity_daily
@@ -236,6 +237,7 @@ def read_silver(lake: Lake, config: Config) -> dict[str, DataFrame]:
     return silver
 
 
+@keeps_validations("daily_kpis")
 def run(spark: SparkSession, config: Config, days: list[date]) -> dict[str, int]:
     """Compute and publish every daily gold table for `days`; return rows written per table."""
     params = config.kpi

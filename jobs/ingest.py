@@ -29,6 +29,7 @@ from expectations.bronze import bronze_suite, quarantine_suite
 from expectations.runner import validate
 from jobs.config import Config, is_uri
 from jobs.lake import BRONZE, OPS, QUARANTINE, Lake, in_list
+from jobs.quality import keeps_validations
 from jobs.runtime import JobError, build_session, job_parser, parse_job_args, run_job
 from schemas.bronze import (
     BRONZE_SCHEMAS,
@@ -357,6 +358,7 @@ def replace_file_rows(
     return 0
 
 
+@keeps_validations("ingest")
 def run(spark: SparkSession, config: Config, as_of: date, reprocess: list[str] | None = None) -> IngestResult:
     """Ingest every landed file not yet in the ledger, delivered again with other content, or
     named in `reprocess`. Per source: parse, reconcile, validate, write bronze; then one quarantine

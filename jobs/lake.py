@@ -18,10 +18,12 @@ from pyspark.sql import types as T
 
 from jobs.config import Config
 from jobs.runtime import JobError
-from schemas.bronze import LEDGER_TABLE, QUARANTINE_TABLE
+from schemas.bronze import BRONZE_SCHEMAS, QUARANTINE_SCHEMA, QUARANTINE_TABLE
+from schemas.comments import TABLES, commented, stale_comments
 from schemas.gold import GOLD_TABLES
 from schemas.landing import SOURCES
-from schemas.silver import SILVER_TABLES
+from schemas.ops import OPS_SCHEMAS
+from schemas.silver import SILVER_SCHEMAS, SILVER_TABLES
 
 log = logging.getLogger("rapport.lake")
 
@@ -30,10 +32,18 @@ BRONZE, SILVER, GOLD, QUARANTINE, OPS = "bronze", "silver", "gold", "quarantine"
 USER_TABLES: tuple[tuple[str, str], ...] = (
     *((BRONZE, s.name) for s in SOURCES),
     (QUARANTINE, QUARANTINE_TABLE),
-    (OPS, LEDGER_TABLE),
+    *((OPS, t) for t in OPS_SCHEMAS),
     *((SILVER, t) for t in SILVER_TABLES),
     *((GOLD, t) for t in GOLD_TABLES),
 )
+
+
+def schema_of(layer: str, table: str) -> T.StructType:
+    """The declared schema of a table of USER_TABLES."""
+    if layer == GOLD:
+        return GOLD_TABLES[table][0]
+    by_layer = {BRONZE: BRONZE_SCHEMAS, QUARANTINE: {QUARANTINE_TABLE: QUARANTINE_SCHEMA}, SILVER: SILVER_SCHEMAS}
+    return {**by_layer, OPS: OPS_SCHEMAS}[layer][table]
 
 
 class Lake:
@@ -62,15 +72,19 @@ class Lake:
         """Create the table (and its catalog schema) if it does not exist; return its name."""
         name = self.name(layer, table)
         if self.spark.catalog.tableExists(name):
-            self.add_missing_columns(layer, table, schema, check_types=True)
+            stored = self.read(layer, table).schema
+            self.add_missing_columns(layer, table, schema, check_types=True, stored=stored)
+            self.describe(layer, table, stored)
             return name
         self._ensure_schema(layer)
         builder = (
             DeltaTable.createIfNotExists(self.spark)
             .tableName(name)
-            .addColumns(schema)
+            .addColumns(commented(f"{layer}.{table}", schema))
             .location(self.path(layer, table))
         )
+        if description := TABLES.get(f"{layer}.{table}"):
+            builder = builder.comment(description)
         if partition_by:
             builder = builder.partitionedBy(*partition_by)
         if stats_columns:
@@ -81,12 +95,20 @@ class Lake:
         return name
 
     def add_missing_columns(
-        self, layer: str, table: str, schema: T.StructType, *, check_types: bool = False
+        self,
+        layer: str,
+        table: str,
+        schema: T.StructType,
+        *,
+        check_types: bool = False,
+        stored: T.StructType | None = None,
     ) -> list[str]:
-        """Migrate an existing table to `schema`: add the columns it lacks; return their names.
-        Columns the table has and `schema` lacks stay (Delta fills them with null on writes).
-        With `check_types` (a declared schema), a column whose type changed is an error."""
-        current = {f.name: f.dataType.simpleString() for f in self.read(layer, table).schema.fields}
+        """Migrate an existing table to `schema`: add the columns it lacks, with their comments; return
+        their names. Columns the table has and `schema` lacks stay (Delta fills them with null on writes).
+        With `check_types` (a declared schema), a column whose type changed is an error. `stored`: the
+        table's schema when the caller has read it already."""
+        stored = stored or self.read(layer, table).schema
+        current = {f.name: f.dataType.simpleString() for f in stored.fields}
         changed = [
             f"{f.name} is {current[f.name]} in the table, {f.dataType.simpleString()} now"
             for f in schema.fields
@@ -100,7 +122,7 @@ class Lake:
         missing = [f for f in schema.fields if f.name not in current]
         if not missing:
             return []
-        columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in missing)
+        columns = ", ".join(_column_ddl(f) for f in commented(f"{layer}.{table}", T.StructType(missing)).fields)
         self.spark.sql(f"ALTER TABLE delta.`{self.path(layer, table)}` ADD COLUMNS ({columns})")
         log.warning(
             "migrated %s: added %s (the table predates them; its earlier rows hold null there)",
@@ -123,6 +145,26 @@ class Lake:
         if registered:
             log.info("registered %d tables found under %s in the catalog", len(registered), self.root)
         return registered
+
+    def describe(self, layer: str, table: str, stored: T.StructType | None = None) -> bool:
+        """Give the table and its columns the comments of `schemas.comments` where a column's differs (a
+        table made before they existed, or a description changed since): one commit for the columns, one
+        for the table; none when they agree. Return whether anything changed. `stored`: the table's
+        schema when the caller has read it already."""
+        key = f"{layer}.{table}"
+        stale = stale_comments(key, stored or self.read(layer, table).schema)
+        if not stale:
+            return False
+        path = self.path(layer, table)
+        columns = ", ".join(f"`{column}` COMMENT {sql_string(comment)}" for column, comment in stale.items())
+        self.spark.sql(f"ALTER TABLE delta.`{path}` ALTER COLUMN {columns}")
+        self._comment_table(layer, table)
+        log.info("described %s: comments on %d columns and the table", self.name(layer, table), len(stale))
+        return True
+
+    def _comment_table(self, layer: str, table: str) -> None:
+        if description := TABLES.get(f"{layer}.{table}"):
+            self.spark.sql(f"COMMENT ON TABLE delta.`{self.path(layer, table)}` IS {sql_string(description)}")
 
     def _ensure_schema(self, layer: str) -> None:
         schema_name = f"{self.prefix}{layer}"
@@ -153,14 +195,24 @@ class Lake:
 
         Once registered, the table is written by path: the catalog entry points at the Delta log,
         which holds the schema, and re-registering would only make the Hive metastore complain."""
-        writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
-        name = self.name(layer, table)
+        key, name = f"{layer}.{table}", self.name(layer, table)
         before = self.version(layer, table) if self.exists(layer, table) else None
+        # The new schema carries the columns' comments; the table's own is set once, when it is made
+        # (or the first time a table made before comments existed is written again).
+        described = before is not None and not stale_comments(key, self.read(layer, table).schema)
+        writer = (
+            df.select(*[F.col(f.name).alias(f.name, metadata=f.metadata) for f in commented(key, df.schema).fields])
+            .write.format("delta")
+            .mode("overwrite")
+            .option("overwriteSchema", "true")
+        )
         if self.spark.catalog.tableExists(name):
             writer.save(self.path(layer, table))
         else:
             self._ensure_schema(layer)
             writer.option("path", self.path(layer, table)).saveAsTable(name)
+        if not described:
+            self._comment_table(layer, table)
         return self._rows_added_since(layer, table, before)
 
     def replace_keys(self, df: DataFrame, layer: str, table: str, keys_df: DataFrame, key: str) -> int:
@@ -223,6 +275,12 @@ def cast_to(df: DataFrame, schema: T.StructType, table: str | None = None) -> Da
                 + (f"; not in the schema {', '.join(extra)}" if extra else "")
             )
     return df.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
+
+
+def _column_ddl(field: T.StructField) -> str:
+    """`name type [COMMENT '...']`, as ALTER TABLE ... ADD COLUMNS takes it."""
+    comment = field.metadata.get("comment")
+    return f"`{field.name}` {field.dataType.simpleString()}" + (f" COMMENT {sql_string(comment)}" if comment else "")
 
 
 def sql_string(value: str) -> str:

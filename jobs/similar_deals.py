@@ -21,6 +21,7 @@ from expectations.gold import weekly_suite
 from expectations.runner import validate
 from jobs.config import Config
 from jobs.lake import GOLD, SILVER, Lake, cast_to, sql_string
+from jobs.quality import keeps_validations
 from jobs.runtime import JobError, build_session, job_parser, parse_job_args, run_job
 from schemas.gold import WEEKLY_TABLES
 from transforms.similar_deals import (
@@ -183,6 +184,7 @@ def compute(spark: SparkSession, silver: dict[str, DataFrame], kpis_df: DataFram
     return frames, deals_df, open_count, False
 
 
+@keeps_validations("similar_deals")
 def run(spark: SparkSession, config: Config, as_of: date) -> Refresh:
     lake = Lake(spark, config)
     params = config.kpi.similar_deals

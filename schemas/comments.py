@@ -9,6 +9,8 @@ row of each table is (its grain), what the table is for and how it is written. T
 
 from __future__ import annotations
 
+from pyspark.sql import types as T
+
 COLUMNS: dict[str, str] = {
     # A column name -> its meaning wherever the name appears (unless TABLE_COLUMNS says otherwise).
     # --- where and when a record landed (bronze, quarantine, ops) -----------------------------------------------------
@@ -31,6 +33,21 @@ COLUMNS: dict[str, str] = {
     "rows_quarantined": (
         "records of the file written to quarantine.records (records_read = rows_bronze + rows_quarantined)"
     ),
+    # --- ops: the conform state and the data-quality results ----------------------------------------------------------
+    "bronze_table": "bronze table (source) silver was conformed from",
+    "bronze_version": "Delta version of the bronze table that the last conform read up to",
+    "conformed_at": "when that conform finished (UTC)",
+    "run_id": "id of the job run that validated the table (<job>-<UTC start time>-<8 hex digits>)",
+    "job": "job that ran the validation: ingest, conform, daily_kpis, similar_deals or conversation_insights",
+    "validated_at": "when the table was validated, before it was written (UTC)",
+    "table_name": "the validated table, as the catalog names it (<layer>.<table>)",
+    "rows_validated": "rows of the validated table (of the slice written); null when not counted",
+    "expectation_type": "the Great Expectations expectation, e.g. expect_column_values_to_not_be_null",
+    "column_name": "column the expectation checks (columns, comma-separated); null for a whole-table expectation",
+    "expectation_kwargs": "the expectation's arguments, as JSON",
+    "severity": "critical (a failure stops the job before the write) or warning (logged, the write goes on)",
+    "success": "whether the expectation held",
+    "unexpected_count": "rows that broke the expectation (for uniqueness: the rows beyond the first of each value)",
     # --- quarantine ---------------------------------------------------------------------------------------------------
     "reason": (
         "machine-readable reason of the rejection: missing_required_field, "
@@ -793,6 +810,15 @@ TABLES: dict[str, str] = {
         "counts (records read = bronze + quarantined rows). Written by jobs.ingest "
         "after the file's rows commit; a file delivered again replaces its row."
     ),
+    "ops.conform_state": (
+        "One row per bronze table: the Delta version silver was last conformed from, so that the next "
+        "conform reads only what bronze received since. Replaced whole by jobs.conform after each run."
+    ),
+    "ops.dq_results": (
+        "One row per validation of a table by a job run and expectation of the table's Great Expectations "
+        "suite: whether it held and how many rows broke it. Appended by every job that validates, also "
+        "when a critical failure stopped it; make dq-docs renders it as Great Expectations data docs."
+    ),
     # --- silver -------------------------------------------------------------------------------------------------------
     "silver.users": (
         "One row per user (user_id): the latest landed version of each of our "
@@ -947,3 +973,25 @@ TABLES: dict[str, str] = {
 def column_comment(table: str, column: str) -> str | None:
     """The description of `column` in `table` (`<layer>.<table>`): the table's own, else the name's."""
     return TABLE_COLUMNS.get(table, {}).get(column, COLUMNS.get(column))
+
+
+def commented(table: str, schema: T.StructType) -> T.StructType:
+    """`schema` with each described column's description as its comment: the field metadata that Spark's
+    `DESCRIBE TABLE` shows and Delta keeps in the table's schema."""
+    return T.StructType(
+        [
+            T.StructField(f.name, f.dataType, f.nullable, {**f.metadata, "comment": comment})
+            if (comment := column_comment(table, f.name))
+            else f
+            for f in schema.fields
+        ]
+    )
+
+
+def stale_comments(table: str, schema: T.StructType) -> dict[str, str]:
+    """The columns of `schema` (a table's, as stored) whose comment is not their description: name -> description."""
+    return {
+        f.name: comment
+        for f in schema.fields
+        if (comment := column_comment(table, f.name)) and f.metadata.get("comment") != comment
+    }

@@ -3,21 +3,8 @@ so that the catalog's comments can explain them; nothing described is missing fr
 
 from __future__ import annotations
 
-from jobs.lake import BRONZE, GOLD, OPS, QUARANTINE, SILVER, USER_TABLES
-from schemas.bronze import BRONZE_SCHEMAS, LEDGER_SCHEMA, QUARANTINE_SCHEMA
+from jobs.lake import USER_TABLES, schema_of
 from schemas.comments import COLUMNS, TABLE_COLUMNS, TABLES, column_comment
-from schemas.gold import GOLD_TABLES
-from schemas.silver import SILVER_SCHEMAS
-
-
-def schema_of(layer: str, table: str):
-    if layer == BRONZE:
-        return BRONZE_SCHEMAS[table]
-    if layer == SILVER:
-        return SILVER_SCHEMAS[table]
-    if layer == GOLD:
-        return GOLD_TABLES[table][0]
-    return {QUARANTINE: QUARANTINE_SCHEMA, OPS: LEDGER_SCHEMA}[layer]
 
 
 SCHEMAS = {f"{layer}.{table}": schema_of(layer, table) for layer, table in USER_TABLES}

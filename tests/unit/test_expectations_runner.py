@@ -9,7 +9,14 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 import pytest
 
-from expectations.runner import DataQualityError, _batch_definition, one_pass_counts, validate
+from expectations.runner import (
+    DataQualityError,
+    Outcome,
+    _batch_definition,
+    collected_reports,
+    one_pass_counts,
+    validate,
+)
 
 ROWS = [
     # id, pair, side, score, at, text
@@ -40,10 +47,11 @@ def test_one_pass_counts_agree_with_great_expectations(spark):
     df = spark.createDataFrame(ROWS, SCHEMA)
     suite = gx.ExpectationSuite(name="t.one_pass", expectations=SUITE)
 
-    counts = one_pass_counts(df, suite)
+    rows, counts = one_pass_counts(df, suite)
     batch = _batch_definition("t.one_pass").get_batch(batch_parameters={"dataframe": df})
     results = batch.validate(suite, result_format="BASIC").results
 
+    assert rows == 5
     assert counts == [2, 1, 2, 1, 2, 1, 1, 0]
     by_gx = {_key(r.expectation_config): r for r in results}  # GX does not keep the suite's order
     for expectation, count in zip(SUITE, counts, strict=True):
@@ -85,3 +93,41 @@ def test_an_expectation_the_pass_cannot_evaluate_goes_to_great_expectations(spar
 
     assert one_pass_counts(df, mostly) is None
     assert validate(df, mostly, "t.mostly").failures == []  # 3 of 5 are not null: enough for GX
+
+
+def test_every_validation_inside_a_collection_is_reported_failed_ones_too(spark):
+    df = spark.createDataFrame(ROWS, SCHEMA)
+    warned = gx.ExpectationSuite(
+        name="t.kept_warning",
+        expectations=[
+            gxe.ExpectColumnValuesToNotBeNull(column="pair", severity="warning"),
+            gxe.ExpectColumnValuesToBeUnique(column="text"),
+        ],
+    )
+    critical = gx.ExpectationSuite(
+        name="t.kept_critical",
+        expectations=[gxe.ExpectColumnValuesToBeInSet(column="side", value_set=["team", "customer"])],
+    )
+
+    validate(df, warned, "t.before")  # outside: not collected
+    with collected_reports() as reports:
+        validate(df, warned, "t.warned")
+        with pytest.raises(DataQualityError):
+            validate(df, critical, "t.critical")
+    validate(df, warned, "t.after")
+
+    assert [(r.table, r.rows) for r in reports] == [("t.warned", 5), ("t.critical", 5)]
+    assert reports[0].outcomes == [
+        Outcome("expect_column_values_to_not_be_null", "pair", '{"column": "pair"}', "warning", False, 3),
+        Outcome("expect_column_values_to_be_unique", "text", '{"column": "text"}', "critical", True, 0),
+    ]
+    assert reports[1].outcomes == [
+        Outcome(
+            "expect_column_values_to_be_in_set",
+            "side",
+            '{"column": "side", "value_set": ["team", "customer"]}',
+            "critical",
+            False,
+            1,
+        )
+    ]

@@ -1,0 +1,44 @@
+"""The lake's own bookkeeping tables, beside the ingest ledger of `schemas.bronze`.
+
+`ops.conform_state`: one row per bronze table, the version silver was last conformed from.
+`ops.dq_results`: one row per validation of a table by a job run and expectation of its suite: what
+every run found, kept so that a failed or warned run can be read afterwards (`make dq-docs`).
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import types as T
+
+from schemas.bronze import LEDGER_SCHEMA, LEDGER_TABLE
+
+CONFORM_STATE_TABLE = "conform_state"
+CONFORM_STATE_SCHEMA = T.StructType(
+    [
+        T.StructField("bronze_table", T.StringType(), nullable=False),
+        T.StructField("bronze_version", T.LongType(), nullable=False),
+        T.StructField("conformed_at", T.TimestampType(), nullable=False),
+    ]
+)
+
+DQ_RESULTS_TABLE = "dq_results"
+DQ_RESULTS_SCHEMA = T.StructType(
+    [
+        T.StructField("run_id", T.StringType(), nullable=False),
+        T.StructField("job", T.StringType(), nullable=False),
+        T.StructField("validated_at", T.TimestampType(), nullable=False),
+        T.StructField("table_name", T.StringType(), nullable=False),
+        T.StructField("rows_validated", T.LongType(), nullable=True),  # null when Great Expectations did not say
+        T.StructField("expectation_type", T.StringType(), nullable=False),
+        T.StructField("column_name", T.StringType(), nullable=True),  # null: a table-level expectation
+        T.StructField("expectation_kwargs", T.StringType(), nullable=False),  # JSON
+        T.StructField("severity", T.StringType(), nullable=False),
+        T.StructField("success", T.BooleanType(), nullable=False),
+        T.StructField("unexpected_count", T.LongType(), nullable=True),
+    ]
+)
+
+OPS_SCHEMAS: dict[str, T.StructType] = {
+    LEDGER_TABLE: LEDGER_SCHEMA,
+    CONFORM_STATE_TABLE: CONFORM_STATE_SCHEMA,
+    DQ_RESULTS_TABLE: DQ_RESULTS_SCHEMA,
+}
