@@ -12,9 +12,11 @@ BENCH_SCALES ?= 1000000 10000000
 BENCH_SIMILAR ?= 10000x100000 50000x500000
 BENCH_CALLS ?= 10000 100000
 SERVE_PORT ?= 10000
+CLUSTER_PORT ?= 7177
+CLUSTER_UI_PORT ?= 8177
 SERVE_DIR := data/serve
 
-.PHONY: help setup run test unit lint sql serve serve-stop config bench check-real-data sample clean dist
+.PHONY: help setup run test unit lint sql report dq-docs browser serve serve-stop config bench check-real-data sample clean dist
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -46,11 +48,15 @@ $(JARS)/.fetched: $(VENV)/.installed tools/delta-jars/pom.xml
 run: setup ## run the whole pipeline on conf/local.yaml (sample data only into the embedded default's empty landing zone)
 	$(PY) -m jobs.pipeline --sample-if-empty $(ARGS)
 
-test: setup ## run every test (unit, then integration on generated data)
+test: setup browser ## run every test (unit, then integration on generated data)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 unit: setup ## run the unit tests only
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+.PHONY: test-cluster cluster-demo
+test-cluster: setup ## the cluster test: a standalone master and two workers on localhost
+	$(PY) -m pytest -m cluster tests/cluster $(PYTEST_ARGS)
 
 lint: setup ## ruff over the code
 	$(VENV)/bin/ruff check .
@@ -58,6 +64,20 @@ lint: setup ## ruff over the code
 
 sql: setup ## a Spark SQL shell on the lake's catalog; ARGS="-e 'SELECT ...' --format csv" runs one statement
 	$(PY) -m jobs.sql $(ARGS)
+
+report: setup ## the gold tables as one self-contained HTML page, data/report/index.html (ARGS="--as-of D --deal OPP_ID --out F")
+	$(PY) -m jobs.report $(ARGS)
+
+dq-docs: setup ## every run's Great Expectations results (ops.dq_results) as data docs, data/dq-docs/index.html (ARGS="--runs N --out DIR")
+	$(PY) -m jobs.dq_docs $(ARGS)
+
+# The report's test draws it in headless chromium: install Debian's where it is missing and we are
+# root with apt; anywhere else say so, and that test skips.
+browser: ## install chromium for the report's browser test if missing (root with apt only)
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "no chromium: the report's browser test will skip"
 
 serve: setup ## the Spark Thrift JDBC/ODBC server on the catalog, localhost:$(SERVE_PORT), in the background
 	@if [ -f $(SERVE_DIR)/pid ] && kill -0 "$$(cat $(SERVE_DIR)/pid)" 2>/dev/null; then \
@@ -93,6 +113,9 @@ dist: setup ## zip the packages for spark-submit --py-files
 	@mkdir -p dist && rm -f dist/rapport.zip
 	zip -qr dist/rapport.zip jobs transforms schemas expectations samples -x '*__pycache__*'
 	@echo "dist/rapport.zip"
+
+cluster-demo: dist ## the whole pipeline by spark-submit on a standalone master and two workers on 127.0.0.1, stopped at the end
+	$(PY) -m deploy.cluster_demo --port $(CLUSTER_PORT) --ui-port $(CLUSTER_UI_PORT) $(ARGS)
 
 clean: ## remove the lake, generated data, caches (keeps .venv and .jars)
 	rm -rf data dist build .pytest_cache .ruff_cache bench/results

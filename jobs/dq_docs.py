@@ -13,8 +13,8 @@ from pathlib import Path
 from pyspark.sql import functions as F
 
 from expectations.docs import build_site, validations
-from jobs.config import Config, is_uri
-from jobs.lake import OPS, Lake
+from jobs.config import Config
+from jobs.lake import OPS, Lake, beside_lake
 from jobs.runtime import JobError, build_session, job_parser, parse_job_args, run_job
 from schemas.ops import DQ_RESULTS_TABLE
 
@@ -32,9 +32,8 @@ DEFAULT_RUNS = 50
 
 
 def default_out(config: Config) -> Path:
-    """`dq-docs` beside a local lake; in the working directory when the lake is on object storage."""
-    lake = config.paths.lake
-    return Path("dq-docs") if is_uri(lake) else Path(lake).parent / "dq-docs"
+    """`<dirname of paths.lake>/dq-docs`: data/dq-docs in the embedded default."""
+    return beside_lake(config) / "dq-docs"
 
 
 def run(spark, config: Config, out: Path, runs: int = DEFAULT_RUNS) -> Path:

@@ -10,13 +10,14 @@ changed stops the job with a message naming it, before anything is written.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs.config import Config
+from jobs.config import Config, is_uri
 from jobs.runtime import JobError
 from schemas.bronze import BRONZE_SCHEMAS, QUARANTINE_SCHEMA, QUARANTINE_TABLE
 from schemas.comments import TABLES, commented, stale_comments
@@ -44,6 +45,13 @@ def schema_of(layer: str, table: str) -> T.StructType:
         return GOLD_TABLES[table][0]
     by_layer = {BRONZE: BRONZE_SCHEMAS, QUARANTINE: {QUARANTINE_TABLE: QUARANTINE_SCHEMA}, SILVER: SILVER_SCHEMAS}
     return {**by_layer, OPS: OPS_SCHEMAS}[layer][table]
+
+
+def beside_lake(config: Config) -> Path:
+    """Where pages about the lake go (the report, the data docs), never into it: the lake's folder
+    (`data/` in the embedded default), or the working directory when the lake is a URI."""
+    lake = config.paths.lake
+    return Path(".") if is_uri(lake) else Path(lake).parent
 
 
 class Lake:
@@ -211,9 +219,10 @@ class Lake:
         else:
             self._ensure_schema(layer)
             writer.option("path", self.path(layer, table)).saveAsTable(name)
+        written = self._rows_added_since(layer, table, before)
         if not described:
             self._comment_table(layer, table)
-        return self._rows_added_since(layer, table, before)
+        return written
 
     def replace_keys(self, df: DataFrame, layer: str, table: str, keys_df: DataFrame, key: str) -> int:
         """Delete every row whose `key` is in `keys_df` (distinct keys), then append `df`: the rows

@@ -20,8 +20,9 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from jobs import dq_docs
 from jobs.config import Config, is_uri
-from jobs.lake import GOLD, Lake
+from jobs.lake import GOLD, Lake, beside_lake
 from jobs.runtime import JobError, build_session, iso_date, job_parser, parse_job_args, run_job
 from transforms import report_charts as charts
 from transforms.report_charts import Section
@@ -68,21 +69,14 @@ class Report:
     deal: str | None
 
 
-def _beside_lake(config: Config) -> Path:
-    """Where pages about the lake go, never into it: the lake's folder (`data/` in the embedded
-    default), or the working directory when the lake is a URI; the rule of `make dq-docs`."""
-    lake = config.paths.lake
-    return Path(".") if is_uri(lake) else Path(lake).parent
-
-
 def default_out(config: Config) -> Path:
     """`<dirname of paths.lake>/report/index.html`: data/report/index.html in the embedded default."""
-    return _beside_lake(config) / "report" / "index.html"
+    return beside_lake(config) / "report" / "index.html"
 
 
 def dq_docs_index(config: Config) -> Path:
     """Where `make dq-docs` writes the Great Expectations data docs by default."""
-    return _beside_lake(config) / "dq-docs" / "index.html"
+    return dq_docs.default_out(config) / "index.html"
 
 
 def shown_path(location: str) -> str:

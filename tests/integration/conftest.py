@@ -51,7 +51,10 @@ def landed(spark, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def every_gold_table(spark, landed):
-    """The shared lake with every gold table for AS_OF; a job runs here only where no earlier module ran it."""
+    """The shared lake with every gold table for AS_OF; a job runs here only where no earlier module ran it.
+
+    It conforms the shared lake, so a module using it must sort after test_conform.py and
+    test_ingest.py, which check the first conform and ingest of that lake."""
     from jobs import conform, conversation_insights, daily_kpis, similar_deals
     from schemas.gold import CONVERSATION_TABLES, DAILY_TABLES, WEEKLY_TABLES
 
