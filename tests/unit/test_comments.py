@@ -6,7 +6,6 @@ from __future__ import annotations
 from jobs.lake import USER_TABLES, schema_of
 from schemas.comments import COLUMNS, TABLE_COLUMNS, TABLES, column_comment
 
-
 SCHEMAS = {f"{layer}.{table}": schema_of(layer, table) for layer, table in USER_TABLES}
 
 
