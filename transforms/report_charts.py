@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import altair as alt
 import pandas as pd
 
-from schemas.gold import HEALTH_STATES, PERIODS, SENTIMENT_LABELS, STAGE_COLORS
+from schemas.gold import HEALTH_STATES, PERIODS, RELATIONSHIP_ACTIVITY_DAILY, SENTIMENT_LABELS, STAGE_COLORS
 
 TOP_ACCOUNTS = 5
 # What the deal tracker shows of gold.deal_tracker (the report reads only these).
@@ -29,14 +29,8 @@ DEAL_COLUMNS = (
     "health_score",
     "health_state",
 )
-ACTIVITY_COLUMNS = (
-    "emails_sent",
-    "emails_received",
-    "meetings_sent",
-    "meetings_received",
-    "calls_made",
-    "calls_received",
-)
+# The per-type counts of a day: every long column of relationship_activity_daily.
+ACTIVITY_COLUMNS = tuple(f.name for f in RELATIONSHIP_ACTIVITY_DAILY.fields if f.dataType.simpleString() == "bigint")
 NO_STAGE = "no stage"
 NO_STAGE_COLOR = "gray"
 # Health states in the order of the spec, good to none; accounts and closed deals
