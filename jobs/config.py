@@ -77,6 +77,8 @@ class CatalogConfig(Parameters):
     schema_prefix: str = ""  # "acme_" gives acme_bronze.*, acme_silver.*, acme_gold.* ...
     # embedded: a Derby metastore under <lake>/_catalog (one process at a time); external: the cluster's
     metastore: Literal["embedded", "external"] = "embedded"
+    # embedded: how long a job waits for another process to close the catalog before it stops
+    wait_seconds: NonNegativeInt = 30
 
 
 class SparkConfig(Parameters):

@@ -8,6 +8,7 @@ import glob
 import logging
 import os
 import sys
+import time
 from datetime import UTC, date, datetime
 
 from jobs.config import DEFAULT_CONF, REPO_ROOT, Config, ConfigError, is_uri, load_config
@@ -15,6 +16,7 @@ from jobs.config import DEFAULT_CONF, REPO_ROOT, Config, ConfigError, is_uri, lo
 LOCAL_JARS_DIR = REPO_ROOT / ".jars"
 LOG4J_CONF = REPO_ROOT / "conf" / "log4j2.properties"
 log = logging.getLogger("rapport")
+CATALOG_POLL_SECONDS = 0.5
 
 
 def iso_date(text: str) -> date:
@@ -101,25 +103,36 @@ def delta_jars(setting: str) -> list[str] | None:
     return jars or None
 
 
-def require_free_catalog(catalog_dir: str) -> None:
-    """Stop with one line if another process has the embedded catalog open.
+def require_free_catalog(catalog_dir: str, wait_seconds: int = 0) -> None:
+    """Wait up to `wait_seconds` for another process to close the embedded catalog, then stop with
+    one line if it still has it open.
 
     Derby, the embedded metastore, lets one process at a time open its database and holds an
     exclusive lock on `metastore_db/dbex.lck` while it does; a second process would fail deep in
-    Hive with pages of Java traces. Taking the same lock for an instant tells first."""
+    Hive with pages of Java traces. Taking the same lock for an instant tells first. The wait is for
+    jobs run one after another (`make run && make dq-docs`, a scheduler's chain): the previous job's
+    JVM lets go of the lock a moment after its Python process has ended."""
     lock_file = os.path.join(catalog_dir, "metastore_db", "dbex.lck")
-    if not os.path.exists(lock_file):
-        return
-    with open(lock_file, "a+b") as handle:
-        try:
-            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+    deadline, announced = time.monotonic() + wait_seconds, False
+    while os.path.exists(lock_file):
+        with open(lock_file, "a+b") as handle:
+            try:
+                fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                pass
+            else:
+                fcntl.lockf(handle, fcntl.LOCK_UN)
+                return
+        if time.monotonic() >= deadline:
             raise CatalogInUseError(
                 f"another process holds the embedded catalog {catalog_dir} (a running job or `make sql`; "
                 "one process at a time can open it): wait for it to finish, or read the tables by path, "
                 f"e.g. SELECT * FROM delta.`{os.path.dirname(catalog_dir)}/gold/relationship_kpis`"
-            ) from None
-        fcntl.lockf(handle, fcntl.LOCK_UN)
+            )
+        if not announced:
+            log.info("another process holds the embedded catalog %s: waiting up to %d s", catalog_dir, wait_seconds)
+            announced = True
+        time.sleep(CATALOG_POLL_SECONDS)
 
 
 def build_session(config: Config, app_name: str | None = None):
@@ -151,7 +164,7 @@ def build_session(config: Config, app_name: str | None = None):
         if is_uri(lake) and not lake.startswith("file:"):
             raise ConfigError("catalog.metastore: embedded needs a local paths.lake; use external on a cluster")
         catalog_dir = os.path.join(lake.removeprefix("file:"), "_catalog")
-        require_free_catalog(catalog_dir)
+        require_free_catalog(catalog_dir, config.catalog.wait_seconds)
         os.makedirs(catalog_dir, exist_ok=True)
         conf.update(
             {

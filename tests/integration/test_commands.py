@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -91,14 +92,19 @@ def test_the_embedded_catalog_held_by_another_process_is_one_line_not_a_java_tra
             assert line, "the SQL shell ended before it opened the catalog"
             lines.append(line)
 
-        sql_code = sql.main([*settings(f"paths.lake={lake}"), "-e", "SELECT 1"])
-        job_code = daily_kpis.main([*settings(f"paths.lake={lake}", f"paths.landing={tmp_path}")])
+        started = time.monotonic()
+        sql_code = sql.main([*settings(f"paths.lake={lake}", "catalog.wait_seconds=2"), "-e", "SELECT 1"])
+        waited = time.monotonic() - started
+        job_code = daily_kpis.main(
+            [*settings(f"paths.lake={lake}", f"paths.landing={tmp_path}", "catalog.wait_seconds=0")]
+        )
     finally:
         shell.stdin.close()
         shell.wait(timeout=120)
 
     error = capsys.readouterr().err
     assert (sql_code, job_code, shell.returncode) == (1, 1, 0)
+    assert waited >= 2  # it waited for the catalog before it gave up
     held = (
         f"another process holds the embedded catalog {lake / '_catalog'} (a running job or `make sql`; one process "
         f"at a time can open it): wait for it to finish, or read the tables by path, e.g. SELECT * FROM "
