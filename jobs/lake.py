@@ -43,8 +43,13 @@ def schema_of(layer: str, table: str) -> T.StructType:
     """The declared schema of a table of USER_TABLES."""
     if layer == GOLD:
         return GOLD_TABLES[table][0]
-    by_layer = {BRONZE: BRONZE_SCHEMAS, QUARANTINE: {QUARANTINE_TABLE: QUARANTINE_SCHEMA}, SILVER: SILVER_SCHEMAS}
-    return {**by_layer, OPS: OPS_SCHEMAS}[layer][table]
+    by_layer = {
+        BRONZE: BRONZE_SCHEMAS,
+        QUARANTINE: {QUARANTINE_TABLE: QUARANTINE_SCHEMA},
+        OPS: OPS_SCHEMAS,
+        SILVER: SILVER_SCHEMAS,
+    }
+    return by_layer[layer][table]
 
 
 def beside_lake(config: Config) -> Path:
