@@ -55,7 +55,7 @@ def run(spark, config: Config, out: Path, runs: int = DEFAULT_RUNS) -> Path:
     index = build_site(found, out)
     failed = sum(not v.result.success for v in found)
     log.info(
-        "data docs of %d validations (%d failed) from %d runs in %s: %s",
+        "data docs of %d validations (%d with an expectation not met) from %d runs in %s: %s",
         len(found),
         failed,
         len({v.run_id for v in found}),
