@@ -52,7 +52,10 @@ def run(spark, config: Config, out: Path, runs: int = DEFAULT_RUNS) -> Path:
         .collect()
     ]
     found = validations(rows)
-    index = build_site(found, out)
+    try:
+        index = build_site(found, out)
+    except FileExistsError as error:
+        raise JobError(str(error)) from None
     failed = sum(not v.result.success for v in found)
     log.info(
         "data docs of %d validations (%d with an expectation not met) from %d runs in %s: %s",

@@ -16,6 +16,7 @@ from jobs.lake import GOLD, OPS, Lake
 from jobs.quality import keeps_validations
 from schemas.gold import GOLD_TABLES
 from schemas.ops import DQ_RESULTS_TABLE
+from tests.conftest import TEST_SPARK_CONF
 
 pytestmark = pytest.mark.integration
 
@@ -71,3 +72,12 @@ def test_a_run_stopped_by_a_failed_expectation_keeps_its_results(spark, lake_con
     (page,) = (tmp_path / "docs" / "validations").rglob("*.html")
     assert "Failed" in page.read_text()
     assert kept[0]["run_id"] in page.as_posix()
+    # A folder that is not a docs site is never replaced: the job stops, naming it.
+    occupied = tmp_path / "notes"
+    (occupied / "keep.txt").parent.mkdir()
+    (occupied / "keep.txt").write_text("mine")
+    settings = [f"paths.lake={config.paths.lake}", f"catalog.schema_prefix={config.catalog.schema_prefix}"]
+    assert (
+        dq_docs.main([*(a for s in [*TEST_SPARK_CONF, *settings] for a in ("--set", s)), "--out", str(occupied)]) == 1
+    )
+    assert [p.name for p in occupied.iterdir()] == ["keep.txt"]
