@@ -11,6 +11,8 @@ PYTEST_ARGS ?=
 BENCH_SCALES ?= 1000000 10000000
 BENCH_SIMILAR ?= 10000x100000 50000x500000
 BENCH_CALLS ?= 10000 100000
+BENCH_LOAD_ACTIVITIES ?= 20000
+BENCH_LOAD_DAYS ?= 30
 SERVE_PORT ?= 10000
 CLUSTER_PORT ?= 7177
 CLUSTER_UI_PORT ?= 8177
@@ -54,9 +56,12 @@ test: setup browser ## run every test (unit, then integration on generated data)
 unit: setup ## run the unit tests only
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-.PHONY: test-cluster cluster-demo
+.PHONY: test-cluster cluster-demo test-faults
 test-cluster: setup ## the cluster test: a standalone master and two workers on localhost
 	$(PY) -m pytest -m cluster tests/cluster $(PYTEST_ARGS)
+
+test-faults: setup ## the kill-anywhere sweep: every job killed with SIGKILL at many points, run again, lake compared
+	$(PY) -m pytest -m faults tests/faults $(PYTEST_ARGS)
 
 lint: setup ## ruff over the code
 	$(VENV)/bin/ruff check .
@@ -104,6 +109,10 @@ sample: setup ## (re)generate the sample landing zone: ARGS="--scale small --bad
 
 bench: setup ## landing to gold at 1M and 10M activities and a new day; similar deals at 10k x 100k and 50k x 500k; 10k and 100k calls
 	$(PY) -m bench.run --scales $(BENCH_SCALES) --similar $(BENCH_SIMILAR) --calls $(BENCH_CALLS) $(ARGS)
+
+.PHONY: bench-load
+bench-load: setup ## a year, then a month of daily runs without and with weekly maintenance: run time, files, log, versions per day
+	$(PY) -m bench.load --activities $(BENCH_LOAD_ACTIVITIES) --days $(BENCH_LOAD_DAYS) $(ARGS)
 
 check-real-data: setup ## the shared real data: usrp-users mail through the .eml path, Earnings-21 calls through the pipeline (skips without it)
 	$(PY) -m bench.real_mail $(ARGS)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 import typing
 from pathlib import Path
@@ -123,6 +124,9 @@ class PrivacyConfig(Parameters):
     salt_env: str = "RAPPORT_PSEUDONYM_SALT"  # the salt of pseudonymous keys comes from this variable
     # Used only with the embedded metastore when the variable is unset, with a warning.
     embedded_default_salt: str | None = None
+    # Hours an erased person's rows stay in old table versions (Delta time travel, change data) before
+    # the next `python -m jobs.erase` run vacuums them and cuts the log; --purge-now: at once.
+    erasure_retention_hours: NonNegativeInt = 168
 
 
 class KpiConfig(Parameters):
@@ -151,6 +155,57 @@ class SampleConfig(Parameters):
         return value
 
 
+CrmTable = Literal["users", "accounts", "contacts", "leads", "opportunities"]
+
+
+class CrmConfig(Parameters):
+    # Fields outside the landing contract that silver keeps, per CRM table: each one named here is
+    # read from the landed record (bronze raw_record) into a text column of silver.<table> of the
+    # same name (a JSON scalar as text, an object or array as JSON; null when the record has none),
+    # e.g. {opportunities: [region], accounts: [segment]}. Silver only: gold follows the gold spec.
+    extra_fields: dict[CrmTable, list[str]] = {}
+
+    @field_validator("extra_fields")
+    @classmethod
+    def _new_columns(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        from schemas.extra_fields import extra_field_problem
+
+        for table, names in value.items():
+            for index, name in enumerate(names):
+                if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                    problem = "is not a lower-case name (letters, digits and _, a letter first)"
+                elif name in names[:index]:
+                    problem = "named twice"
+                else:
+                    problem = extra_field_problem(table, name)
+                if problem:
+                    raise ValueError(f"{table}: {name!r} {problem}")
+        return value
+
+
+class RetentionConfig(Parameters):
+    # Days the raw text of an activity is kept after the UTC day it happened: email and meeting
+    # subjects, transcript text, and the raw_record that holds them, in bronze and silver (and
+    # quarantined records of those sources, counted from when they were ingested); removed by
+    # `python -m jobs.retention` and by jobs.pipeline after gold. null: kept forever.
+    raw_text_days: NonNegativeInt | None = None
+
+
+class MaintenanceConfig(Parameters):
+    # `python -m jobs.maintenance` (weekly): compaction, Delta log checkpoints and cleanup, VACUUM.
+    # OPTIMIZE a table once this many of its files are compactable: smaller than Delta's
+    # spark.databricks.delta.optimize.minFileSize (1 GiB) and in a partition with another such file.
+    optimize_min_files: Annotated[int, Field(ge=2)] = 10
+    # VACUUM deletes the files that left a table more than this many hours ago. Below Delta's safety
+    # minimum (delta.deletedFileRetentionDuration, 168) only with
+    # --set spark.conf.spark.databricks.delta.retentionDurationCheck.enabled=false.
+    vacuum_retain_hours: NonNegativeInt = 168
+    # Days of Delta log every table keeps (delta.logRetentionDuration; older entries go when a
+    # checkpoint is written). Time travel and the change feed end with VACUUM's 7 days anyway; conform
+    # reads bronze's change feed from its last run, so keep this longer than conform may not run.
+    log_retention_days: PositiveInt = 7
+
+
 class Config(Parameters):
     """Everything a job reads. Sections and keys as in `conf/local.yaml`."""
 
@@ -164,6 +219,9 @@ class Config(Parameters):
     privacy: PrivacyConfig = PrivacyConfig()
     kpi: KpiConfig = KpiConfig()
     sample: SampleConfig = SampleConfig()
+    crm: CrmConfig = CrmConfig()
+    retention: RetentionConfig = RetentionConfig()
+    maintenance: MaintenanceConfig = MaintenanceConfig()
 
     _source: str = PrivateAttr(default="defaults")
     _overridden: frozenset[str] = PrivateAttr(default=frozenset())

@@ -11,6 +11,10 @@ conforms those activities and transcripts alone and merges them by key, sums aga
 activities were on, and threads again the emails of the threads the changed emails touch. A change
 to any CRM table rebuilds silver (every link and resolution depends on the CRM), as does
 `--full-refresh`; both paths give the same tables. Nothing new: nothing done.
+
+CRM fields outside the contract named by `crm.extra_fields` are text columns of the silver CRM
+tables (`schemas.extra_fields`); a table whose columns differ from the configuration's is made
+again from bronze on the next run, whatever bronze received.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from jobs.config import Config, ConfigError
 from jobs.lake import BRONZE, OPS, SILVER, Lake, cast_to, in_list
 from jobs.quality import keeps_validations
 from jobs.runtime import build_session, job_parser, parse_job_args, run_job
+from schemas.extra_fields import CRM_TABLES, extra_fields_of, silver_schema
 from schemas.landing import SOURCES
 from schemas.ops import CONFORM_STATE_SCHEMA, CONFORM_STATE_TABLE
 from schemas.silver import SILVER_SCHEMAS, SILVER_TABLES
@@ -62,7 +67,6 @@ PEOPLE_DAYS_TABLE, CONNECTION_DAYS_TABLE = "record_people_days", "connection_day
 DAY_SUM_TABLES = (DAYS_TABLE, PEOPLE_DAYS_TABLE, CONNECTION_DAYS_TABLE)
 RESPONSE_WINDOW_PROPERTY = "rapport.response_window_days"
 CRM_SOURCES = ("crm_users", "crm_accounts", "crm_contacts", "crm_leads", "crm_opportunities")
-CRM_TABLES = ("users", "accounts", "contacts", "leads", "opportunities")
 ACTIVITY_SOURCES = {"emails": "email_id", "meetings": "meeting_id", "calls": "call_id", "tasks": "task_id"}
 ACTIVITY_KINDS = {"emails": "email", "meetings": "meeting", "calls": "call", "tasks": "task"}
 
@@ -107,14 +111,22 @@ def _last_state(lake: Lake) -> dict[str, int]:
     return {r["bronze_table"]: r["bronze_version"] for r in lake.read(OPS, CONFORM_STATE_TABLE).collect()}
 
 
-def crm_tables(bronze: dict[str, DataFrame]) -> dict[str, DataFrame]:
-    return {
-        "users": conform_users(bronze["crm_users"]),
-        "accounts": conform_accounts(bronze["crm_accounts"]),
-        "contacts": conform_contacts(bronze["crm_contacts"]),
-        "leads": conform_leads(bronze["crm_leads"]),
-        "opportunities": conform_opportunities(bronze["crm_opportunities"]),
-    }
+CRM_CONFORMERS = {
+    "users": conform_users,
+    "accounts": conform_accounts,
+    "contacts": conform_contacts,
+    "leads": conform_leads,
+    "opportunities": conform_opportunities,
+}
+
+
+def extra_fields(config: Config, table: str) -> tuple[str, ...]:
+    """The fields outside the contract that the configuration adds to a silver CRM table."""
+    return tuple(config.crm.extra_fields.get(table, ()))
+
+
+def crm_tables(bronze: dict[str, DataFrame], config: Config, tables: tuple[str, ...] = CRM_TABLES) -> dict:
+    return {table: CRM_CONFORMERS[table](bronze[f"crm_{table}"], extra_fields(config, table)) for table in tables}
 
 
 def activity_tables(
@@ -229,22 +241,25 @@ def refresh_threads(lake: Lake, config: Config, changed_ids: DataFrame) -> dict[
     tables = thread_tables(emails.join(members, on="email_id", how="left_semi"), config)
     keys = old_keys.unionByName(tables["email_threads"].select("thread_key")).distinct().localCheckpoint()
     log.info("email threads: %d emails of %d threads to thread again", members.count(), keys.count())
-    return {
-        "email_threads": _publish(
-            lake,
-            config,
-            "email_threads",
-            tables["email_threads"],
-            lambda d: lake.replace_keys(d, SILVER, "email_threads", members, "email_id"),
-        ),
+    # Responses first: the threads table is what the emails to thread again are found from, so it
+    # changes last, and a run killed in between finds the same emails when it runs again.
+    written = {
         "email_responses": _publish(
             lake,
             config,
             "email_responses",
             tables["email_responses"],
             lambda d: lake.replace_keys(d, SILVER, "email_responses", keys, "thread_key"),
-        ),
+        )
     }
+    written["email_threads"] = _publish(
+        lake,
+        config,
+        "email_threads",
+        tables["email_threads"],
+        lambda d: lake.replace_keys(d, SILVER, "email_threads", members, "email_id"),
+    )
+    return written
 
 
 def event_table(events_bronze: DataFrame) -> DataFrame:
@@ -266,7 +281,10 @@ def _publish(lake: Lake, config: Config, table: str, df: DataFrame, write) -> in
     return the rows written."""
     started = time.monotonic()
     name = lake.name(SILVER, table)
-    df = cast_to(df, SILVER_SCHEMAS[table], name).localCheckpoint()  # computed once for the suite and the write
+    schema = silver_schema(table, extra_fields(config, table)) if table in CRM_TABLES else SILVER_SCHEMAS[table]
+    df = cast_to(df, schema, name)
+    described = [F.col(f.name).alias(f.name, metadata=f.metadata) for f in schema.fields]  # configured columns'
+    df = df.select(*described).localCheckpoint()  # computed once for the suite and the write
     if config.quality.enabled:
         validate(df, silver_suite(table), name)
     rows = write(df)
@@ -276,7 +294,7 @@ def _publish(lake: Lake, config: Config, table: str, df: DataFrame, write) -> in
 
 def full_refresh(lake: Lake, config: Config, salt: str) -> dict[str, int]:
     bronze = {s.name: lake.read(BRONZE, s.name) for s in SOURCES}
-    crm = {table: df.localCheckpoint() for table, df in crm_tables(bronze).items()}
+    crm = {table: df.localCheckpoint() for table, df in crm_tables(bronze, config).items()}
     tables = {**crm, **activity_tables({s: bronze[s] for s in ACTIVITY_SOURCES}, crm, config, salt)}
     tables.update(thread_tables(thread_emails(tables["activities"]), config))
     tables["email_events"] = event_table(bronze["email_events"])
@@ -318,6 +336,35 @@ def stale_tables(lake: Lake, config: Config) -> list[str]:
         if not lake.exists(SILVER, table)
         or any(lake.properties(SILVER, table).get(k) != v for k, v in properties.items())
     ]
+
+
+def stale_crm_tables(lake: Lake, config: Config) -> list[str]:
+    """The silver CRM tables whose extra columns are not the ones `crm.extra_fields` names."""
+    return [
+        table
+        for table in CRM_TABLES
+        if lake.exists(SILVER, table)
+        and set(extra_fields_of(lake.read(SILVER, table).schema, table)) != set(extra_fields(config, table))
+    ]
+
+
+def rebuild_crm_tables(lake: Lake, config: Config, tables: list[str]) -> dict[str, int]:
+    """Make these silver CRM tables again from bronze, with the extra columns the configuration
+    names now: added ones filled from each record's raw_record, dropped ones gone. Only their own
+    columns change: every other silver table is made from the contract's fields alone."""
+    written = {}
+    bronze = {f"crm_{t}": lake.read(BRONZE, f"crm_{t}") for t in tables}
+    for table, df in crm_tables(bronze, config, tuple(tables)).items():
+        had = extra_fields_of(lake.read(SILVER, table).schema, table)
+        log.warning(
+            "migrating %s to crm.extra_fields.%s: columns [%s] -> [%s], made again from bronze",
+            lake.name(SILVER, table),
+            table,
+            ", ".join(had),
+            ", ".join(extra_fields(config, table)),
+        )
+        written[table] = _publish(lake, config, table, df, lambda d, t=table: lake.overwrite(d, SILVER, t))
+    return written
 
 
 def _record_made_with(lake: Lake, config: Config, table: str) -> None:
@@ -396,19 +443,36 @@ def _activity_days(lake: Lake, keys_df: DataFrame) -> set[str]:
     return {row["day"] for row in rows}
 
 
-def _changed_ids(lake: Lake, source: str, since_version: int, key: str) -> DataFrame:
-    """Ids of the rows a bronze table received or lost after `since_version`, from its change feed.
-    Rows are lost when a file delivered again replaces its earlier rows: an id that was only in
-    the earlier delivery is conformed again too, to nothing, so silver forgets it."""
+def _changes(lake: Lake, source: str, since_version: int) -> DataFrame:
+    """The rows a bronze table received or lost after `since_version`, from its change feed, with
+    their `_change_type` (insert or delete). Rows are lost when a file delivered again replaces its
+    earlier rows."""
     return (
         lake.spark.read.format("delta")
         .option("readChangeFeed", "true")
         .option("startingVersion", since_version + 1)
         .load(lake.path(BRONZE, source))
         .filter(F.col("_change_type").isin("insert", "delete"))
-        .select(key)
-        .distinct()
     )
+
+
+def _changed_ids(lake: Lake, source: str, since_version: int, key: str) -> DataFrame:
+    """Ids of the rows a bronze table received or lost after `since_version`: an id that was only
+    in an earlier delivery is conformed again too, to nothing, so silver forgets it."""
+    return _changes(lake, source, since_version).select(key).distinct()
+
+
+def _version_days(versions: dict[str, DataFrame], users_df: DataFrame, config: Config) -> set[str]:
+    """The UTC days (ISO dates) that bronze rows of activities put them on, by conform's own rule.
+
+    Given every version of the changed activities (those in bronze and those a re-delivery took
+    out of it), these are the days the activities were on in silver before this conform and are on
+    after it, whatever state silver is in: a run killed after merging activities and before summing
+    their days finds the same days when it runs again."""
+    emails, meetings, calls, tasks = (versions[s] for s in ("emails", "meetings", "calls", "tasks"))
+    days_df = conform_activities(emails, meetings, calls, tasks, users_df, config.org.internal_domains)
+    rows = days_df.select(F.date_format(F.to_date("activity_at"), "yyyy-MM-dd").alias("day")).distinct().collect()
+    return {row["day"] for row in rows if row["day"] is not None}
 
 
 def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: dict[str, int]) -> dict[str, int]:
@@ -420,28 +484,32 @@ def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: 
     changed_activities = [s for s in ACTIVITY_SOURCES if s in changed]
     changed_emails = None
     if changed_activities:
-        subsets, keys = {}, None
+        subsets, versions, keys = {}, {}, None
         for source, key in ACTIVITY_SOURCES.items():
             bronze = lake.read(BRONZE, source)
             if source not in changed_activities:
-                subsets[source] = bronze.limit(0)
+                subsets[source] = versions[source] = bronze.limit(0)
                 continue
-            ids = _changed_ids(lake, source, last[source], key).localCheckpoint()
+            changes = _changes(lake, source, last[source]).localCheckpoint()
+            ids = changes.select(key).distinct().localCheckpoint()
             changed_emails = ids if source == "emails" else changed_emails
             subsets[source] = bronze.join(ids, on=key, how="left_semi")
+            removed = changes.filter(F.col("_change_type") == "delete").select(*bronze.columns)
+            versions[source] = subsets[source].unionByName(removed)
             new_keys = ids.select(activity_key(ACTIVITY_KINDS[source], key).alias("activity_key"))
             keys = new_keys if keys is None else keys.unionByName(new_keys)
         keys = keys.distinct().localCheckpoint()
-        days = _activity_days(lake, keys)  # the days these activities were on before, and now
+        days = _version_days(versions, crm["users"], config)  # the days these activities were on before, and now
         for table, df in activity_tables(subsets, crm, config, salt).items():
             written[table] = _publish(
                 lake, config, table, df, lambda d, t=table: lake.replace_keys(d, SILVER, t, keys, "activity_key")
             )
         fresh = [t for t in DAY_SUM_TABLES if t not in stale]
-        written |= refresh_day_sums(lake, config, days | _activity_days(lake, keys), fresh)
+        written |= refresh_day_sums(lake, config, days, fresh)
     if changed_emails is not None and RESPONSES_TABLE not in stale:
         written |= refresh_threads(lake, config, changed_emails)
     written |= rebuild_stale(lake, config, stale)
+    written |= rebuild_crm_tables(lake, config, stale_crm_tables(lake, config))
     changed_ids: dict[str, DataFrame] = {}
     for source, key, table, transform in (
         ("email_events", "event_id", "email_events", event_table),
@@ -493,8 +561,10 @@ def run(spark: SparkSession, config: Config, full: bool = False) -> ConformResul
     made = make_missing_transcript_tables(lake, config) if last and not full else {}
     if not full and not changed:
         stale = stale_tables(lake, config) if last else []
-        if stale or made:
-            return ConformResult(rows=made | rebuild_stale(lake, config, stale))
+        stale_crm = stale_crm_tables(lake, config) if last else []
+        if stale or made or stale_crm:
+            rows = made | rebuild_stale(lake, config, stale) | rebuild_crm_tables(lake, config, stale_crm)
+            return ConformResult(rows=rows)
         log.info("bronze unchanged since the last conform: silver is up to date")
         return ConformResult(skipped=True)
     salt = pseudonym_salt(config)

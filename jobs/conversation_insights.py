@@ -7,6 +7,10 @@ manager's home page for every period and team (`sales_base_kpis`, `ci_sentiment`
 replaces exactly the `as_of_date = T` slice of it, like the daily relationship KPIs: running a
 day twice changes nothing. The formulas live in `transforms/call_insights.py`,
 `transforms/home_page.py` and `transforms/periods.py`.
+
+A call whose transcript text retention removed (`jobs/retention.py`) keeps the text measures and
+mentions of its gold rows of an earlier day (the latest up to T, else the first after), so the
+sentiment, terms and pace of old calls, and every table made of them, stay as they were computed.
 """
 
 from __future__ import annotations
@@ -32,8 +36,11 @@ from transforms.call_insights import (
     call_records,
     call_sellers,
     counted_calls,
+    earlier_text_rows,
     participant_name_words,
     people_names,
+    text_removed_calls,
+    with_earlier_text_measures,
 )
 from transforms.home_page import call_recording_kpis, ci_sentiment, ci_top_sellers, ci_top_terms, sales_base_kpis
 from transforms.mentions import TrackedTerms
@@ -79,14 +86,23 @@ def tracked_terms(config: Config) -> TrackedTerms:
 
 
 def compute(
-    spark: SparkSession, silver: dict[str, DataFrame], as_of: date, config: Config, custom=None
+    spark: SparkSession,
+    silver: dict[str, DataFrame],
+    as_of: date,
+    config: Config,
+    custom=None,
+    earlier: dict[str, DataFrame] | None = None,
 ) -> dict[str, DataFrame]:
-    """Every conversation table as of the end of `as_of`, as frames (no writes)."""
+    """Every conversation table as of the end of `as_of`, as frames (no writes). `earlier`: gold
+    `call_insights` and `call_mentions` as written so far (every day), where calls whose text is
+    gone keep what the text gave."""
     users_df, fragments_df = silver["users"], silver["call_fragments"]
     calls_df = counted_calls(silver["activities"], as_of).localCheckpoint()
     sellers_df = call_sellers(calls_df, fragments_df, silver["activity_participants"], users_df).localCheckpoint()
     turns_df = silver["call_turns"].join(calls_df.select("call_id"), on="call_id", how="left_semi")
-    languages_df = call_languages(turns_df).localCheckpoint()
+    removed_df = text_removed_calls(turns_df).localCheckpoint()
+    text_turns_df = turns_df.join(removed_df, on="call_id", how="left_anti")  # the calls with text
+    languages_df = call_languages(text_turns_df).localCheckpoint()
     insights_df = call_insights(
         calls_df,
         turns_df,
@@ -94,12 +110,25 @@ def compute(
         sellers_df,
         call_records(calls_df, silver["record_links"]),
         languages_df,
-    ).localCheckpoint()
+    )
+    earlier_mentions_df = None
+    if not removed_df.isEmpty():
+        history = earlier or {}
+        earlier_insights_df = None
+        if history.get("call_insights") is not None and history.get("call_mentions") is not None:
+            earlier_insights_df, earlier_mentions_df = earlier_text_rows(
+                history["call_insights"], history["call_mentions"], removed_df, as_of
+            )
+        insights_df = with_earlier_text_measures(insights_df, removed_df, earlier_insights_df)
+    # Checkpointed: computed once, and read before this run writes the day's slice of gold.
+    insights_df = insights_df.localCheckpoint()
     names_df = participant_name_words(
         fragments_df.join(calls_df.select("call_id"), on="call_id", how="left_semi"),
         people_names(users_df, silver["contacts"], silver["leads"]),
     )
-    mentions_df = call_mentions(turns_df, insights_df, names_df, tracked_terms(config)).localCheckpoint()
+    mentions_df = call_mentions(
+        text_turns_df, insights_df, names_df, tracked_terms(config), earlier_mentions_df
+    ).localCheckpoint()
     end = as_of_end(as_of)
     windows_df = windows_frame(
         spark, periods_at(datetime.combine(as_of + timedelta(days=1), datetime.min.time()), custom)
@@ -126,6 +155,11 @@ def compute(
     }
 
 
+def read_earlier(lake: Lake) -> dict[str, DataFrame | None]:
+    """Gold call_insights and call_mentions as written so far (None before their first run)."""
+    return {t: lake.read(GOLD, t) if lake.exists(GOLD, t) else None for t in ("call_insights", "call_mentions")}
+
+
 def read_silver(lake: Lake) -> dict[str, DataFrame]:
     missing = [t for t in SILVER_INPUTS if not lake.exists(SILVER, t)]
     if missing:
@@ -146,7 +180,7 @@ def run(spark: SparkSession, config: Config, as_of: date, custom: tuple[date, da
         log.info("custom period %s", custom_name(*custom))
     written = {}
     top_terms = config.kpi.conversation.top_terms
-    for table, df in compute(spark, silver, as_of, config, custom).items():
+    for table, df in compute(spark, silver, as_of, config, custom, read_earlier(lake)).items():
         suite = gold_suite(table, max_rank=top_terms) if table == "ci_top_terms" else None
         day_df = df.withColumn("as_of_date", F.lit(as_of))
         written[lake.name(GOLD, table)] = publish(lake, config, table, day_df, [as_of], computed_at, suite)

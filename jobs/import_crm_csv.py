@@ -11,7 +11,8 @@ which `jobs.ingest` then reads like any other landed file. Landed files are neve
 same export again writes nothing, another export for the same day is refused (give it its own
 --as-of). The rows it cannot map replace the export's earlier rows in `quarantine.records`
 (source `crm_csv`), with reason, field and line, and the log reconciles each file:
-rows read = records landed + rows quarantined.
+rows read = records landed + rows quarantined. Columns the mapping does not read are kept in the
+landed records as text fields (`transforms/crm_csv.py`), for `crm.extra_fields` to carry into silver.
 """
 
 from __future__ import annotations
@@ -94,6 +95,9 @@ def run(spark, config: Config, folder: Path, day, email_domain: str) -> Mapped:
         reasons[(r.reason, r.field or "")] = reasons.get((r.reason, r.field or ""), 0) + 1
     for (reason, column), count in sorted(reasons.items()):
         log.info("quarantined: %d rows %s (%s)", count, reason, column)
+    for name, columns in mapped.extra_columns.items():
+        if columns:
+            log.info("%s: columns %s kept in the landed records as they came", name, ", ".join(columns))
     for line in land(Path(config.paths.landing), mapped, day).values():
         log.info("landed %s", line)
     quarantined = quarantine(spark, config, folder, mapped)

@@ -10,13 +10,27 @@ changed stops the job with a message naming it, before anything is written.
 from __future__ import annotations
 
 import logging
+import random
+import time
 from pathlib import Path
 
+from delta.exceptions import (
+    ConcurrentAppendException,
+    ConcurrentDeleteDeleteException,
+    ConcurrentDeleteReadException,
+    ConcurrentTransactionException,
+    ConcurrentWriteException,
+    DeltaConcurrentModificationException,
+    MetadataChangedException,
+    ProtocolChangedException,
+)
 from delta.tables import DeltaTable
+from py4j.protocol import Py4JJavaError
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from jobs import faults
 from jobs.config import Config, is_uri
 from jobs.runtime import JobError
 from schemas.bronze import BRONZE_SCHEMAS, QUARANTINE_SCHEMA, QUARANTINE_TABLE
@@ -27,6 +41,19 @@ from schemas.ops import OPS_SCHEMAS
 from schemas.silver import SILVER_SCHEMAS, SILVER_TABLES
 
 log = logging.getLogger("rapport.lake")
+# Delta's answers to a commit that lost a race with another run's (optimistic concurrency control).
+CONFLICTS = (
+    ConcurrentAppendException,
+    ConcurrentDeleteDeleteException,
+    ConcurrentDeleteReadException,
+    ConcurrentTransactionException,
+    ConcurrentWriteException,
+    DeltaConcurrentModificationException,
+    MetadataChangedException,
+    ProtocolChangedException,
+)
+CONFLICT_NAMES = frozenset(c.__name__ for c in CONFLICTS)
+COMMIT_ATTEMPTS = 4
 
 BRONZE, SILVER, GOLD, QUARANTINE, OPS = "bronze", "silver", "gold", "quarantine", "ops"
 # Every table a user reads, in the order data flows through them.
@@ -104,7 +131,8 @@ class Lake:
             builder = builder.property("delta.dataSkippingStatsColumns", ",".join(stats_columns))
         if change_feed:
             builder = builder.property("delta.enableChangeDataFeed", "true")
-        builder.execute()
+        # Two runs making the table at once: the second's commit conflicts, and finds it made when it tries again.
+        self._commit(layer, table, builder.execute)
         return name
 
     def add_missing_columns(
@@ -136,7 +164,8 @@ class Lake:
         if not missing:
             return []
         columns = ", ".join(_column_ddl(f) for f in commented(f"{layer}.{table}", T.StructType(missing)).fields)
-        self.spark.sql(f"ALTER TABLE delta.`{self.path(layer, table)}` ADD COLUMNS ({columns})")
+        statement = f"ALTER TABLE delta.`{self.path(layer, table)}` ADD COLUMNS ({columns})"
+        self._commit(layer, table, lambda: self.spark.sql(statement))
         log.warning(
             "migrated %s: added %s (the table predates them; its earlier rows hold null there)",
             self.name(layer, table),
@@ -170,8 +199,8 @@ class Lake:
             return False
         path = self.path(layer, table)
         columns = ", ".join(f"`{column}` COMMENT {sql_string(comment)}" for column, comment in stale.items())
-        self.spark.sql(f"ALTER TABLE delta.`{path}` ALTER COLUMN {columns}")
-        self._comment_table(layer, table)
+        self._commit(layer, table, lambda: self.spark.sql(f"ALTER TABLE delta.`{path}` ALTER COLUMN {columns}"))
+        self._commit(layer, table, lambda: self._comment_table(layer, table))
         log.info("described %s: comments on %d columns and the table", self.name(layer, table), len(stale))
         return True
 
@@ -189,7 +218,8 @@ class Lake:
         """Replace exactly the rows matching `condition` with `df`; return the rows written."""
         self.add_missing_columns(layer, table, df.schema)
         before = self.version(layer, table)
-        df.write.format("delta").mode("overwrite").option("replaceWhere", condition).save(self.path(layer, table))
+        writer = df.write.format("delta").mode("overwrite").option("replaceWhere", condition)
+        self._commit(layer, table, lambda: writer.save(self.path(layer, table)))
         return self._rows_added_since(layer, table, before)
 
     def replace_slice(self, df: DataFrame, layer: str, table: str, condition: str) -> int:
@@ -201,7 +231,7 @@ class Lake:
         return self.replace_where(df, layer, table, condition)
 
     def delete(self, layer: str, table: str, condition: str) -> None:
-        DeltaTable.forPath(self.spark, self.path(layer, table)).delete(condition)
+        self._commit(layer, table, lambda: DeltaTable.forPath(self.spark, self.path(layer, table)).delete(condition))
 
     def overwrite(self, df: DataFrame, layer: str, table: str) -> int:
         """Replace the whole table (registered in the catalog on first write); return the rows written.
@@ -219,29 +249,86 @@ class Lake:
             .mode("overwrite")
             .option("overwriteSchema", "true")
         )
-        if self.spark.catalog.tableExists(name):
-            writer.save(self.path(layer, table))
-        else:
-            self._ensure_schema(layer)
-            writer.option("path", self.path(layer, table)).saveAsTable(name)
+
+        def write() -> None:
+            if self.spark.catalog.tableExists(name):
+                writer.save(self.path(layer, table))
+            else:
+                self._ensure_schema(layer)
+                writer.option("path", self.path(layer, table)).saveAsTable(name)
+
+        self._commit(layer, table, write)
         written = self._rows_added_since(layer, table, before)
         if not described:
-            self._comment_table(layer, table)
+            self._commit(layer, table, lambda: self._comment_table(layer, table))
         return written
 
     def replace_keys(self, df: DataFrame, layer: str, table: str, keys_df: DataFrame, key: str) -> int:
-        """Delete every row whose `key` is in `keys_df` (distinct keys), then append `df`: the rows
-        of those keys, recomputed. A run that dies between the two commits is repaired by running
-        again, since the job's state is only advanced after both."""
-        target = DeltaTable.forPath(self.spark, self.path(layer, table)).alias("t")
-        target.merge(keys_df.alias("k"), f"t.{key} = k.{key}").whenMatchedDelete().execute()
-        return self.append(df, layer, table)
+        """Replace every row whose `key` is in `keys_df` with `df` (the rows of those keys, recomputed)
+        in one commit; return the rows written.
+
+        One MERGE does both: its source is the keys, marked to delete the rows they match, and the
+        new rows, marked to insert, which match nothing. A run that dies leaves the table as it was
+        or replaced; two runs at once conflict, and the one that commits second tries again."""
+        self.add_missing_columns(layer, table, df.schema)
+        mark = "_rapport_change"
+        source = (
+            keys_df.select(key)
+            .distinct()
+            .withColumn(mark, F.lit("delete"))
+            .unionByName(df.withColumn(mark, F.lit("insert")), allowMissingColumns=True)
+        )
+        before = self.version(layer, table)
+
+        def merge() -> None:
+            (
+                DeltaTable.forPath(self.spark, self.path(layer, table))
+                .alias("t")
+                .merge(source.alias("s"), f"s.{mark} = 'delete' AND t.`{key}` = s.`{key}`")
+                .whenMatchedDelete()
+                .whenNotMatchedInsert(
+                    condition=f"s.{mark} = 'insert'", values={c: F.col(f"s.`{c}`") for c in df.columns}
+                )
+                .execute()
+            )
+
+        self._commit(layer, table, merge)
+        return self._rows_added_since(layer, table, before)
 
     def append(self, df: DataFrame, layer: str, table: str) -> int:
         self.add_missing_columns(layer, table, df.schema)
         before = self.version(layer, table)
-        df.write.format("delta").mode("append").save(self.path(layer, table))
+        self._commit(layer, table, lambda: df.write.format("delta").mode("append").save(self.path(layer, table)))
         return self._rows_added_since(layer, table, before)
+
+    def _commit(self, layer: str, table: str, write) -> None:
+        """Run `write`, one Delta commit to the table that is safe to repeat (it replaces a slice, a
+        table or some keys, or appends what did not commit), and run it again when a concurrent
+        commit by another run conflicts with it: Delta then rejected it whole, so nothing of it is
+        in the table. Both are points the recovery tests kill the job at."""
+        faults.reached(f"writing {layer}.{table}")
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            try:
+                write()
+                break
+            except Exception as error:
+                conflict = conflict_name(error)
+                if conflict is None:
+                    raise
+                if attempt == COMMIT_ATTEMPTS:
+                    raise JobError(
+                        f"{self.name(layer, table)}: {attempt} attempts to commit conflicted with other runs' "
+                        f"commits ({conflict}); run the job again when the other run has finished"
+                    ) from None
+                log.warning(
+                    "%s: another run committed to the table at the same time (%s): writing again (attempt %d of %d)",
+                    self.name(layer, table),
+                    conflict,
+                    attempt + 1,
+                    COMMIT_ATTEMPTS,
+                )
+                time.sleep(random.uniform(0.5, 2.0) * attempt)
+        faults.committed(f"{layer}.{table}")
 
     def version(self, layer: str, table: str) -> int:
         return DeltaTable.forPath(self.spark, self.path(layer, table)).history(1).collect()[0]["version"]
@@ -254,6 +341,8 @@ class Lake:
         if before is not None and latest["version"] == before:
             return 0
         metrics = latest["operationMetrics"] or {}
+        if "numTargetRowsInserted" in metrics:  # a MERGE
+            return int(metrics["numTargetRowsInserted"]) + int(metrics.get("numTargetRowsUpdated", 0))
         return int(metrics.get("numOutputRows", 0)) - int(metrics.get("numCopiedRows", 0))
 
     def properties(self, layer: str, table: str) -> dict[str, str]:
@@ -266,13 +355,26 @@ class Lake:
         changed = {k: v for k, v in properties.items() if current.get(k) != v}
         if changed:
             pairs = ", ".join(f"{sql_string(k)} = {sql_string(v)}" for k, v in sorted(changed.items()))
-            self.spark.sql(f"ALTER TABLE delta.`{self.path(layer, table)}` SET TBLPROPERTIES ({pairs})")
+            statement = f"ALTER TABLE delta.`{self.path(layer, table)}` SET TBLPROPERTIES ({pairs})"
+            self._commit(layer, table, lambda: self.spark.sql(statement))
 
     def read(self, layer: str, table: str) -> DataFrame:
         return self.spark.read.format("delta").load(self.path(layer, table))
 
     def exists(self, layer: str, table: str) -> bool:
         return DeltaTable.isDeltaTable(self.spark, self.path(layer, table))
+
+
+def conflict_name(error: Exception) -> str | None:
+    """The name of the Delta conflict `error` is (a commit that lost a race), or None. PySpark turns
+    some into Delta's Python exceptions; a DataFrame write's arrives as the JVM's own."""
+    if isinstance(error, CONFLICTS):
+        return type(error).__name__
+    if isinstance(error, Py4JJavaError):
+        java_class = error.java_exception.getClass()
+        if java_class.getName().startswith("io.delta.exceptions.") and java_class.getSimpleName() in CONFLICT_NAMES:
+            return java_class.getSimpleName()
+    return None
 
 
 def cast_to(df: DataFrame, schema: T.StructType, table: str | None = None) -> DataFrame:

@@ -2,7 +2,9 @@
 
 Layers: ingest (landing -> bronze + quarantine), conform (bronze -> silver), the daily relationship
 KPIs and conversation intelligence (silver -> gold, as of the run's day), and the weekly similar won
-deals (the first run of an ISO week refreshes it; later runs that week leave it unless asked).
+deals (the first run of an ISO week refreshes it; later runs that week leave it unless asked);
+then, when `retention.raw_text_days` is set, the retention of raw text (jobs/retention.py), after
+gold, so that every call is analysed with its text before the text goes.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import sys
 
 from pyspark.sql import functions as F
 
-from jobs import conform, conversation_insights, daily_kpis, generate_sample_data, ingest, similar_deals
+from jobs import conform, conversation_insights, daily_kpis, generate_sample_data, ingest, retention, similar_deals
 from jobs.lake import BRONZE, GOLD, OPS, QUARANTINE, SILVER, USER_TABLES, Lake
 from jobs.runtime import build_session, job_parser, parse_job_args, run_job
 from schemas.bronze import LEDGER_TABLE, QUARANTINE_TABLE
@@ -23,7 +25,8 @@ DESCRIPTION = """\
 Run every layer of Rapport in order for one as-of day: ingest (landing -> bronze + quarantine),
 conform (bronze -> silver), the daily relationship analytics and conversation intelligence
 (silver -> gold), the weekly similar won deals when T's ISO week has no refresh yet (or
---refresh-similar-deals), and print what was written with a few example rows.
+--refresh-similar-deals), the retention of raw text when retention.raw_text_days is set, and
+print what was written with a few example rows.
 
 examples:
   python -m jobs.pipeline --sample-if-empty          # what `make run` does
@@ -187,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
             written.update(similar_deals.run(spark, config, args.as_of).rows)
         else:
             log.info("similar won deals: the week of %s is refreshed already", similar_deals.week_of(args.as_of))
+        if config.retention.raw_text_days is not None:
+            retention.run(spark, config, args.as_of)  # logs the rows it changed per table
         print(f"\nRapport pipeline, as of {args.as_of}: lake {lake.root}\n", file=sys.stdout)
         print(summary(lake, written), file=sys.stdout)
         print(examples(lake, args.as_of), file=sys.stdout)

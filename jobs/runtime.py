@@ -103,34 +103,60 @@ def delta_jars(setting: str) -> list[str] | None:
     return jars or None
 
 
-def require_free_catalog(catalog_dir: str, wait_seconds: int = 0) -> None:
-    """Wait up to `wait_seconds` for another process to close the embedded catalog, then stop with
-    one line if it still has it open.
+_held_lakes: dict[str, object] = {}  # catalog folder -> the open lock file this process holds
 
-    Derby, the embedded metastore, lets one process at a time open its database and holds an
-    exclusive lock on `metastore_db/dbex.lck` while it does; a second process would fail deep in
-    Hive with pages of Java traces. Taking the same lock for an instant tells first. The wait is for
-    jobs run one after another (`make run && make dq-docs`, a scheduler's chain): the previous job's
-    JVM lets go of the lock a moment after its Python process has ended."""
-    lock_file = os.path.join(catalog_dir, "metastore_db", "dbex.lck")
-    deadline, announced = time.monotonic() + wait_seconds, False
-    while os.path.exists(lock_file):
-        with open(lock_file, "a+b") as handle:
-            try:
-                fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                pass
-            else:
+
+def hold_lake(catalog_dir: str, wait_seconds: int = 0, *, keep: bool = True) -> None:
+    """Take the lake's run lock, waiting up to `wait_seconds` for another run to let it go, then
+    stop with one line; keep it for the life of this process (`keep`), or only check.
+
+    With the embedded catalog one process at a time may open the lake: Derby, the embedded
+    metastore, allows one, and two jobs racing to open it would fail deep in Hive with pages of Java
+    traces. The lock is `<lake>/_catalog/rapport.lock`, held with `lockf` by the job's Python
+    process: the kernel lets it go when the process ends, however it ends (a SIGKILL included), so a
+    crashed run never blocks the next. Then Derby's own lock is checked the same way: the previous
+    job's JVM lets go of it a moment after its Python process has ended (`make run && make dq-docs`,
+    a scheduler's chain)."""
+    if catalog_dir in _held_lakes:
+        return
+    os.makedirs(catalog_dir, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    handle = open(os.path.join(catalog_dir, "rapport.lock"), "a+b")  # noqa: SIM115 (held past this function)
+    try:
+        _wait_for_lock(handle, catalog_dir, deadline)
+        derby_lock = os.path.join(catalog_dir, "metastore_db", "dbex.lck")
+        if os.path.exists(derby_lock):
+            with open(derby_lock, "a+b") as derby:
+                _wait_for_lock(derby, catalog_dir, deadline, release=True)
+    except BaseException:
+        handle.close()
+        raise
+    if keep:
+        _held_lakes[catalog_dir] = handle
+    else:
+        handle.close()  # closing the file lets go of its lock
+
+
+def _wait_for_lock(handle, catalog_dir: str, deadline: float, release: bool = False) -> None:
+    announced = False
+    while True:
+        try:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pass
+        else:
+            if release:
                 fcntl.lockf(handle, fcntl.LOCK_UN)
-                return
+            return
+        lake = os.path.dirname(catalog_dir)
         if time.monotonic() >= deadline:
             raise CatalogInUseError(
-                f"another process holds the embedded catalog {catalog_dir} (a running job or `make sql`; "
-                "one process at a time can open it): wait for it to finish, or read the tables by path, "
-                f"e.g. SELECT * FROM delta.`{os.path.dirname(catalog_dir)}/gold/relationship_kpis`"
+                f"another run holds the lake {lake} (a job, `make sql` or `make serve`; with the embedded "
+                "catalog one process at a time opens it): wait for it to finish, or read the tables by path, "
+                f"e.g. SELECT * FROM delta.`{lake}/gold/relationship_kpis`"
             )
         if not announced:
-            log.info("another process holds the embedded catalog %s: waiting up to %d s", catalog_dir, wait_seconds)
+            log.info("another run holds the lake %s: waiting for it", lake)
             announced = True
         time.sleep(CATALOG_POLL_SECONDS)
 
@@ -164,8 +190,8 @@ def build_session(config: Config, app_name: str | None = None):
         if is_uri(lake) and not lake.startswith("file:"):
             raise ConfigError("catalog.metastore: embedded needs a local paths.lake; use external on a cluster")
         catalog_dir = os.path.join(lake.removeprefix("file:"), "_catalog")
-        require_free_catalog(catalog_dir, config.catalog.wait_seconds)
-        os.makedirs(catalog_dir, exist_ok=True)
+        # A process that has a session already (a test run) reuses it and never opens this catalog.
+        hold_lake(catalog_dir, config.catalog.wait_seconds, keep=SparkSession.getActiveSession() is None)
         conf.update(
             {
                 "spark.sql.warehouse.dir": os.path.join(catalog_dir, "warehouse"),
@@ -206,4 +232,4 @@ class JobError(RuntimeError):
 
 
 class CatalogInUseError(JobError):
-    """The embedded catalog is open in another process."""
+    """Another process holds the lake (its embedded catalog)."""

@@ -14,7 +14,11 @@ from pyspark.sql import types as T
 COLUMNS: dict[str, str] = {
     # A column name -> its meaning wherever the name appears (unless TABLE_COLUMNS says otherwise).
     # --- where and when a record landed (bronze, quarantine, ops) -----------------------------------------------------
-    "raw_record": "the landed line (or mail message) exactly as it came, as text, unknown extra fields included",
+    "raw_record": (
+        "the landed line (or mail message) exactly as it came, as text, unknown extra fields included; for an "
+        "email, meeting or transcript past retention.raw_text_days, its contract fields without the text, as JSON "
+        'starting {"_text_removed":true'
+    ),
     "source_format": "format of the landed file: jsonl, eml or mbox",
     "source_file": "full path or URI of the landed file the record came from",
     "source_line": "position of the record in its file, from 1: its line (JSON Lines) or message (mbox); an eml is 1",
@@ -122,7 +126,7 @@ COLUMNS: dict[str, str] = {
     "thread_id": "conversation id as the mail system gives it (Exchange); null for mail files",
     "in_reply_to": "the Message-ID of the email this one replies to",
     "references": "the Message-IDs of the earlier emails this one refers to (its References header)",
-    "subject": "subject of the email or meeting as given (silver only, never copied to gold)",
+    "subject": "subject of the email or meeting as given (silver only, never in gold); null once retention removed it",
     "regarding_type": "type of the record the source says the activity is about: account, contact, lead or opportunity",
     "regarding_id": "id of that record; kept even when no such record landed",
     "followed": (
@@ -230,8 +234,8 @@ COLUMNS: dict[str, str] = {
     "turn_index": "0-based position of the turn in the call, by start time then participant id",
     "start_ms": "start of the turn in milliseconds from the call start",
     "end_ms": "end of the turn (its latest fragment end) in milliseconds from the call start",
-    "words": "whitespace-separated words in the turn's text",
-    "text": "what was said in the fragment, as transcribed (silver only, never in gold)",
+    "words": "whitespace-separated words in the turn's text; null once retention removed the text",
+    "text": "what was said in the fragment as transcribed (silver only, never in gold); null once retention removed it",
     "fragment_index": "0-based position of the fragment in the call, in start order",
     "offset_ms": "start of the fragment in milliseconds from the call start",
     "duration_ms": "length of the fragment in milliseconds",
@@ -561,13 +565,31 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
             "position of the rejected record in its file, from 1 (line or mbox message); 0 for a whole-file rejection"
         ),
         "raw_record": (
-            "the rejected line or message as it came (undecodable bytes replaced); null for a whole-file rejection"
+            "the rejected line or message as it came (undecodable bytes replaced); null for a whole-file rejection, "
+            "and for an email, meeting or transcript ingested more than retention.raw_text_days ago"
         ),
         "ingest_run_id": "id of the run that wrote the row: ingest-<UTC time>-<8 hex digits>, or crm-csv-<UTC time>",
     },
     # --- ops ----------------------------------------------------------------------------------------------------------
     "ops.ingest_files": {
         "source_file": "full path or URI of the landed file",
+    },
+    "ops.erasures": {
+        "address_hash": (
+            "salted SHA-256 of the erased address (not its pseudonymous key): recognises the address in data "
+            "landed later, without holding it"
+        ),
+        "reference": "the first 12 hex digits of address_hash: how the job's log names the erasure",
+        "run_id": "id of the run of jobs.erase that erased it (erase-<UTC start time>-<8 hex digits>)",
+        "trigger": "request (an address given to jobs.erase) or reapply (found again in data landed later)",
+        "erased_at": "when the run removed the rows (UTC)",
+        "rows_erased": "rows the run removed from every table, for all the addresses it erased",
+        "tables": "the tables the run changed, as <layer>.<table>: those whose old versions are purged",
+        "purge_after": (
+            "when the old table versions and log entries that still hold the rows may go "
+            "(erased_at + privacy.erasure_retention_hours)"
+        ),
+        "purged_at": "when they went (VACUUM and the log cut before a new checkpoint); null: not yet",
     },
     # --- silver -------------------------------------------------------------------------------------------------------
     "silver.users": {
@@ -594,7 +616,10 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "duration_minutes": (
             "length in minutes: meeting end - start, call duration_seconds / 60, task minutes as given; null for emails"
         ),
-        "subject": "subject of an email or meeting as given (never copied to gold); null for calls and tasks",
+        "subject": (
+            "subject of an email or meeting as given (never copied to gold); null for calls and tasks, "
+            "and once retention removed it"
+        ),
         "followed": "an email's followed flag (opens, clicks and replies tracked); null for other types",
         "recorded": "a call's recorded flag; null for other types",
         "thread_id": "an email's conversation id as the mail system gives it; null for other types and for mail files",
@@ -646,7 +671,10 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "silver.call_turns": {
         "role": "the speaker's role: seller, customer or other",
         "fragments": "transcript fragments merged into the turn (one participant's, under 300 ms apart)",
-        "text": "the fragments' text joined by spaces, in offset order (silver only, never in gold)",
+        "text": (
+            "the fragments' text joined by spaces, in offset order (silver only, never in gold); "
+            "null once retention removed it"
+        ),
     },
     "silver.call_fragments": {
         "role": "the speaker's role: seller, customer or other",
@@ -813,6 +841,11 @@ TABLES: dict[str, str] = {
     "ops.conform_state": (
         "One row per bronze table: the Delta version silver was last conformed from, so that the next "
         "conform reads only what bronze received since. Replaced whole by jobs.conform after each run."
+    ),
+    "ops.erasures": (
+        "The erasure register: one row per address erased by a run of jobs.erase, without the address "
+        "or its pseudonymous key, with the tables changed and when their old versions were purged. "
+        "Appended by jobs.erase; purged_at set when the old versions go."
     ),
     "ops.dq_results": (
         "One row per validation of a table by a job run and expectation of the table's Great Expectations "

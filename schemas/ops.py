@@ -3,6 +3,7 @@
 `ops.conform_state`: one row per bronze table, the version silver was last conformed from.
 `ops.dq_results`: one row per validation of a table by a job run and expectation of its suite: what
 every run found, kept so that a failed or warned run can be read afterwards (`make dq-docs`).
+`ops.erasures`: one row per address a run of `jobs.erase` erased (the erasure register).
 """
 
 from __future__ import annotations
@@ -37,8 +38,26 @@ DQ_RESULTS_SCHEMA = T.StructType(
     ]
 )
 
+# `ops.erasures`: one row per address erased by a run of jobs.erase, without the address or its
+# pseudonymous key: a salted hash of it (transforms/erasure.py) that recognises it in data landed later.
+ERASURES_TABLE = "erasures"
+ERASURES_SCHEMA = T.StructType(
+    [
+        T.StructField("address_hash", T.StringType(), nullable=False),
+        T.StructField("reference", T.StringType(), nullable=False),  # its first 12 hex digits, as logs name it
+        T.StructField("run_id", T.StringType(), nullable=False),
+        T.StructField("trigger", T.StringType(), nullable=False),  # request or reapply
+        T.StructField("erased_at", T.TimestampType(), nullable=False),
+        T.StructField("rows_erased", T.LongType(), nullable=False),  # by the run, for all its addresses
+        T.StructField("tables", T.ArrayType(T.StringType()), nullable=False),  # <layer>.<table> it changed
+        T.StructField("purge_after", T.TimestampType(), nullable=False),
+        T.StructField("purged_at", T.TimestampType(), nullable=True),  # null: old versions not purged yet
+    ]
+)
+
 OPS_SCHEMAS: dict[str, T.StructType] = {
     LEDGER_TABLE: LEDGER_SCHEMA,
     CONFORM_STATE_TABLE: CONFORM_STATE_SCHEMA,
     DQ_RESULTS_TABLE: DQ_RESULTS_SCHEMA,
+    ERASURES_TABLE: ERASURES_SCHEMA,
 }

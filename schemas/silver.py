@@ -225,8 +225,8 @@ CALL_TURNS_SCHEMA = fields(
     ("start_ms", _L, False),
     ("end_ms", _L, False),
     ("fragments", _I, False),
-    ("words", _I, False),
-    ("text", _S, False),
+    ("words", _I, True),  # null, as text: removed by retention (jobs/retention.py)
+    ("text", _S, True),
 )
 
 # One row per fragment of a call's latest transcript, numbered in start order: what sentiment reads.
@@ -238,7 +238,7 @@ CALL_FRAGMENTS_SCHEMA = fields(
     ("role", _S, False),  # seller, customer or other
     ("offset_ms", _L, False),
     ("duration_ms", _L, False),
-    ("text", _S, False),
+    ("text", _S, True),  # null: removed by retention (jobs/retention.py)
 )
 
 # What conform writes: every silver table's columns, in order, with their types.

@@ -21,6 +21,13 @@ Grain of each output:
 - `call_records`: one row per counted call linked to an account or an opportunity.
 - `call_insights`: one row per counted call with a transcript (gold `call_insights`).
 - `call_mentions`: one row per counted call with a transcript, term kind and term it mentions.
+
+A call whose transcript text retention removed (`jobs/retention.py`: its turns keep their timing,
+their text is null) keeps its talk statistics, seller, team and records, computed as for any call;
+what only the text gave (`TEXT_MEASURES`: words per minute, sentiment, language; and its mentions)
+it keeps from its gold rows of an earlier day (`earlier_text_rows`): the latest day up to T, else
+the first after. So gold does not change when text goes, and a call whose text went before it was
+ever analysed has none of them.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from pydantic import PositiveInt
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from transforms.mentions import NAME_LANGUAGES, TrackedTerms, turn_mentions
@@ -39,6 +46,15 @@ from transforms.turns import SELLER, talk_stats
 
 SECONDS_PER_MINUTE = 60
 RECORD_KINDS = ("account", "opportunity")
+# The columns of call_insights that only the transcript's text gives.
+TEXT_MEASURES = (
+    "words_per_minute",
+    "positive_share",
+    "neutral_share",
+    "negative_share",
+    "sentiment_label",
+    "language",
+)
 NAME_WORDS = r"[\s,.()'\"-]+"  # what separates the words of a person's name
 
 
@@ -184,9 +200,16 @@ def participant_name_words(fragments_df: DataFrame, people_df: DataFrame) -> Dat
     )
 
 
-def call_mentions(turns_df: DataFrame, insights_df: DataFrame, names_df: DataFrame, terms: TrackedTerms) -> DataFrame:
+def call_mentions(
+    turns_df: DataFrame,
+    insights_df: DataFrame,
+    names_df: DataFrame,
+    terms: TrackedTerms,
+    earlier_df: DataFrame | None = None,
+) -> DataFrame:
     """The rows of gold `call_mentions` for the calls of `insights_df`: other names are looked for
-    only in calls whose language capitalises names (`mentions.NAME_LANGUAGES`)."""
+    only in calls whose language capitalises names (`mentions.NAME_LANGUAGES`). `earlier_df`: the
+    earlier mention rows of calls whose text is gone (`earlier_text_rows`), counted as found."""
     calls_df = insights_df.select(
         "call_id", F.coalesce(F.col("language").isin(*NAME_LANGUAGES), F.lit(False)).alias("find_names")
     )
@@ -201,7 +224,56 @@ def call_mentions(turns_df: DataFrame, insights_df: DataFrame, names_df: DataFra
             F.coalesce("people", F.array().cast("array<string>")).alias("people"),
         )
     )
-    return turn_mentions(spoken_df, terms)
+    return turn_mentions(spoken_df, terms, earlier_df)
+
+
+def text_removed_calls(turns_df: DataFrame) -> DataFrame:
+    """(call_id) of the calls whose turns have no text: retention removed it."""
+    return turns_df.filter(F.col("text").isNull()).select("call_id").distinct()
+
+
+def earlier_text_rows(
+    insights_df: DataFrame, mentions_df: DataFrame, calls_df: DataFrame, as_of: date
+) -> tuple[DataFrame, DataFrame]:
+    """For each call of `calls_df` (call_id), its text measures and mention rows in gold
+    (`insights_df`, `mentions_df`: every day of gold call_insights and call_mentions) on one day:
+    the latest up to `as_of`, else the first after it. Returns (call_id, *TEXT_MEASURES) and
+    (call_id, term_kind, term, speaker_role, mentions); a call gold never had is in neither."""
+    day = F.col("as_of_date")
+    nearest_w = Window.partitionBy("call_id").orderBy((day > F.lit(as_of)).asc(), F.abs(F.datediff(day, F.lit(as_of))))
+    chosen_df = (
+        insights_df.join(calls_df, on="call_id", how="left_semi")
+        .select("call_id", "as_of_date", *TEXT_MEASURES)
+        .withColumn("nearest", F.row_number().over(nearest_w))
+        .filter(F.col("nearest") == 1)
+        .drop("nearest")
+    )
+    kept_mentions_df = mentions_df.join(chosen_df.select("call_id", "as_of_date"), on=["call_id", "as_of_date"]).select(
+        "call_id", "term_kind", "term", "speaker_role", "mentions"
+    )
+    return chosen_df.drop("as_of_date"), kept_mentions_df
+
+
+def with_earlier_text_measures(
+    insights_df: DataFrame, removed_df: DataFrame, earlier_df: DataFrame | None
+) -> DataFrame:
+    """`insights_df` with the TEXT_MEASURES of the calls of `removed_df` taken from `earlier_df`
+    (`earlier_text_rows`; null for a call it lacks, or when there is no gold yet), the other calls'
+    as computed."""
+    if earlier_df is None:
+        earlier_df = removed_df.select("call_id", *[F.lit(None).alias(m) for m in TEXT_MEASURES]).limit(0)
+    earlier = earlier_df.select("call_id", *[F.col(m).alias(f"earlier_{m}") for m in TEXT_MEASURES])
+    flagged_df = insights_df.join(removed_df.withColumn("is_removed", F.lit(True)), on="call_id", how="left").join(
+        earlier, on="call_id", how="left"
+    )
+    return flagged_df.select(
+        *[
+            F.when(F.col("is_removed"), F.col(f"earlier_{c}")).otherwise(F.col(c)).alias(c)
+            if c in TEXT_MEASURES
+            else F.col(c)
+            for c in insights_df.columns
+        ]
+    )
 
 
 def people_names(users_df: DataFrame, contacts_df: DataFrame, leads_df: DataFrame) -> DataFrame:

@@ -1,7 +1,9 @@
 """Bronze CRM snapshots -> silver CRM tables: the latest version of each record, cleaned.
 
 Grain: one row per user_id, account_id, contact_id, lead_id, opportunity_id. Addresses and
-domains are trimmed and lowercased (the contract matches them case-insensitively).
+domains are trimmed and lowercased (the contract matches them case-insensitively). Fields outside
+the contract named by the configuration (`crm.extra_fields`, `schemas.extra_fields`) follow the
+contract's columns, read from the record as landed (`raw_record`) as text.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ def distinct_ids(column: str) -> Column:
     return F.array_distinct(F.filter(F.col(column), lambda i: i.isNotNull() & (F.trim(i) != "")))
 
 
-def conform_users(users_df: DataFrame) -> DataFrame:
+def extra_columns(extra_fields: tuple[str, ...]) -> list[Column]:
+    """One string column per configured field of the landed JSON record: a scalar as text (a number
+    as JSON writes it, true/false), an object or array as JSON, null when absent or null."""
+    return [F.get_json_object(F.col("raw_record"), f"$.{name}").alias(name) for name in extra_fields]
+
+
+def conform_users(users_df: DataFrame, extra_fields: tuple[str, ...] = ()) -> DataFrame:
     return filter_latest_version(users_df, "user_id").select(
         "user_id",
         normalized_address("email").alias("email"),
@@ -36,10 +44,11 @@ def conform_users(users_df: DataFrame) -> DataFrame:
         "is_active",
         "analytics_opt_out",
         "modified_at",
+        *extra_columns(extra_fields),
     )
 
 
-def conform_accounts(accounts_df: DataFrame) -> DataFrame:
+def conform_accounts(accounts_df: DataFrame, extra_fields: tuple[str, ...] = ()) -> DataFrame:
     return filter_latest_version(accounts_df, "account_id").select(
         "account_id",
         "name",
@@ -52,10 +61,11 @@ def conform_accounts(accounts_df: DataFrame) -> DataFrame:
         "owner_id",
         "created_at",
         "modified_at",
+        *extra_columns(extra_fields),
     )
 
 
-def conform_contacts(contacts_df: DataFrame) -> DataFrame:
+def conform_contacts(contacts_df: DataFrame, extra_fields: tuple[str, ...] = ()) -> DataFrame:
     return filter_latest_version(contacts_df, "contact_id").select(
         "contact_id",
         normalized_address("email").alias("email"),
@@ -65,10 +75,11 @@ def conform_contacts(contacts_df: DataFrame) -> DataFrame:
         "do_not_track",
         "created_at",
         "modified_at",
+        *extra_columns(extra_fields),
     )
 
 
-def conform_leads(leads_df: DataFrame) -> DataFrame:
+def conform_leads(leads_df: DataFrame, extra_fields: tuple[str, ...] = ()) -> DataFrame:
     return filter_latest_version(leads_df, "lead_id").select(
         "lead_id",
         normalized_address("email").alias("email"),
@@ -81,10 +92,11 @@ def conform_leads(leads_df: DataFrame) -> DataFrame:
         ),
         "created_at",
         "modified_at",
+        *extra_columns(extra_fields),
     )
 
 
-def conform_opportunities(opportunities_df: DataFrame) -> DataFrame:
+def conform_opportunities(opportunities_df: DataFrame, extra_fields: tuple[str, ...] = ()) -> DataFrame:
     """Won deals without actual revenue or close date use the estimate and the last modified day
     (raw contract, CRM), flagged by `is_actual_estimated`. A lost deal without a close date closed
     on its last modified day too (a reading: win rates need the day a deal closed)."""
@@ -116,4 +128,5 @@ def conform_opportunities(opportunities_df: DataFrame) -> DataFrame:
         .alias("actual_close_date"),
         lacks_actuals.alias("is_actual_estimated"),
         "modified_at",
+        *extra_columns(extra_fields),
     )

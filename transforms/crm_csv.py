@@ -12,6 +12,12 @@ The export's files and what becomes of them (docs/decisions.md has the reasons):
   close_date, close_value): an opportunity; Won and Lost close it, Engaging is `develop`,
   Prospecting `qualify`; estimated revenue = the product's list price, actual = close_value.
 
+Columns the mapping does not read (a `region` a CRM added to its export) are kept: each becomes a
+text field of the row's record under its name in snake_case (`Sales Region` -> `sales_region`),
+unless the record or the contract has that field already; empty values are left out. Ingest keeps
+them in bronze's raw_record and `crm.extra_fields` can carry them into silver. A sales_teams.csv
+row's go to its agent, not the manager.
+
 Ids are made from names (`usr-moses-frase`, `acc-acme-corporation`), so the same export gives
 the same records. Known misspellings are corrected by a table below, products are matched ignoring
 case, spaces and punctuation (`GTXPro` is `GTX Pro`), and a row that cannot be mapped is a
@@ -27,6 +33,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+
+from schemas.landing import SOURCES_BY_NAME
 
 FILES = ("sales_teams.csv", "accounts.csv", "products.csv", "sales_pipeline.csv")
 COLUMNS = {
@@ -44,6 +52,10 @@ COLUMNS = {
         "close_value",
     ),
 }
+# Columns read beyond the required ones; every other column is carried as an extra field.
+OPTIONAL_COLUMNS = {"accounts.csv": ("subsidiary_of",)}
+# The landing source each file's rows become.
+TARGETS = {"sales_teams.csv": "crm_users", "accounts.csv": "crm_accounts", "sales_pipeline.csv": "crm_opportunities"}
 # Misspellings found in the export, and what they stand for.
 CORRECTIONS = {"sector": {"technolgy": "technology"}}
 # deal_stage -> (status, stage)
@@ -86,6 +98,25 @@ class Mapped:
     rejected: list[Rejected] = field(default_factory=list)
     rows_read: dict[str, int] = field(default_factory=dict)
     rows_mapped: dict[str, int] = field(default_factory=dict)
+    extra_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> fields carried as they came
+
+
+def extra_key(header: str) -> str:
+    """A CSV header as a field name: lower case, runs of other characters as one underscore."""
+    return re.sub(r"[^a-z0-9]+", "_", header.lower()).strip("_")
+
+
+def extra_fields(name: str, row: dict[str, str], record: dict) -> dict[str, str]:
+    """The values of the row's columns the mapping does not read, by `extra_key`, for a record of
+    file `name`: never a field the record or the contract's source has, nor an empty value."""
+    read = {*COLUMNS[name], *OPTIONAL_COLUMNS.get(name, ())}
+    taken = {*record, *(f.name for f in SOURCES_BY_NAME[TARGETS[name]].fields)}
+    extra = {}
+    for column, value in row.items():
+        key = extra_key(column)
+        if column not in read and key and key not in taken and key not in extra and value:
+            extra[key] = value
+    return extra
 
 
 class _Bad(Exception):
@@ -158,7 +189,13 @@ def map_export(folder: Path, email_domain: str, exported_on: date) -> Mapped:
         path = folder / name
         mapped.rows_read[name] = mapped.rows_mapped[name] = 0
         header = path.read_text(encoding="utf-8-sig").splitlines()[:1]
-        missing = [c for c in COLUMNS[name] if c not in next(csv.reader(header), [])]
+        columns = next(csv.reader(header), [])
+        missing = [c for c in COLUMNS[name] if c not in columns]
+        if name in TARGETS:
+            read = {*COLUMNS[name], *OPTIONAL_COLUMNS.get(name, ())}
+            contract = {f.name for f in SOURCES_BY_NAME[TARGETS[name]].fields}
+            keys = [extra_key(c) for c in columns if c not in read]
+            mapped.extra_columns[name] = [k for k in dict.fromkeys(keys) if k and k not in contract]
         for line, row, raw in _rows(path):
             mapped.rows_read[name] += 1
             try:
@@ -179,17 +216,18 @@ def map_export(folder: Path, email_domain: str, exported_on: date) -> Mapped:
             if person in users:
                 continue
             users[person] = f"usr-{slug(person)}"
-            mapped.records["users"].append(
-                {
-                    "user_id": users[person],
-                    "email": f"{slug(person).replace('-', '.')}@{email_domain}",
-                    "full_name": person,
-                    "team_id": f"team-{slug(manager)}",
-                    "manager_id": f"usr-{slug(manager_name)}" if manager_name else None,
-                    "regional_office": row.get("regional_office") or None,
-                    "modified_at": modified_at,
-                }
-            )
+            record = {
+                "user_id": users[person],
+                "email": f"{slug(person).replace('-', '.')}@{email_domain}",
+                "full_name": person,
+                "team_id": f"team-{slug(manager)}",
+                "manager_id": f"usr-{slug(manager_name)}" if manager_name else None,
+                "regional_office": row.get("regional_office") or None,
+                "modified_at": modified_at,
+            }
+            if person == agent:
+                record |= extra_fields("sales_teams.csv", row, record)
+            mapped.records["users"].append(record)
 
     def account(row: dict) -> None:
         name = _required(row, "account")
@@ -197,18 +235,17 @@ def map_export(folder: Path, email_domain: str, exported_on: date) -> Mapped:
             raise _Bad(Reason.DUPLICATE_ID, "account", f"account {name!r} is listed twice")
         employees, revenue = _number(row, "employees", int), _number(row, "revenue")
         accounts[name] = f"acc-{slug(name)}"
-        mapped.records["accounts"].append(
-            {
-                "account_id": accounts[name],
-                "name": name,
-                "industry": _corrected("sector", row["sector"]) or None,
-                "employee_count": employees,
-                "annual_revenue": None if revenue is None else round(revenue * REVENUE_UNIT, 2),
-                "country": row.get("office_location") or None,
-                "parent_account_id": f"acc-{slug(row['subsidiary_of'])}" if row.get("subsidiary_of") else None,
-                "modified_at": modified_at,
-            }
-        )
+        record = {
+            "account_id": accounts[name],
+            "name": name,
+            "industry": _corrected("sector", row["sector"]) or None,
+            "employee_count": employees,
+            "annual_revenue": None if revenue is None else round(revenue * REVENUE_UNIT, 2),
+            "country": row.get("office_location") or None,
+            "parent_account_id": f"acc-{slug(row['subsidiary_of'])}" if row.get("subsidiary_of") else None,
+            "modified_at": modified_at,
+        }
+        mapped.records["accounts"].append(record | extra_fields("accounts.csv", row, record))
 
     def product(row: dict) -> None:
         name, price = _required(row, "product"), _number(row, "sales_price")
@@ -236,23 +273,22 @@ def map_export(folder: Path, email_domain: str, exported_on: date) -> Mapped:
         if status != "open" and closed is None:
             raise _Bad(Reason.MISSING_VALUE, "close_date", f"a {status} deal without close_date")
         opportunities.add(opportunity_id)
-        mapped.records["opportunities"].append(
-            {
-                "opportunity_id": opportunity_id,
-                "account_id": accounts[account_name],
-                "owner_id": users[agent],
-                "status": status,
-                "name": f"{account_name} - {product_name}",
-                "stage": stage,
-                "estimated_revenue": price,
-                "actual_revenue": value if status == "won" else None,
-                "product_line": product_name,
-                "created_at": f"{engaged}T00:00:00Z" if engaged else None,
-                "estimated_close_date": closed,
-                "actual_close_date": closed if status != "open" else None,
-                "modified_at": modified_at,
-            }
-        )
+        record = {
+            "opportunity_id": opportunity_id,
+            "account_id": accounts[account_name],
+            "owner_id": users[agent],
+            "status": status,
+            "name": f"{account_name} - {product_name}",
+            "stage": stage,
+            "estimated_revenue": price,
+            "actual_revenue": value if status == "won" else None,
+            "product_line": product_name,
+            "created_at": f"{engaged}T00:00:00Z" if engaged else None,
+            "estimated_close_date": closed,
+            "actual_close_date": closed if status != "open" else None,
+            "modified_at": modified_at,
+        }
+        mapped.records["opportunities"].append(record | extra_fields("sales_pipeline.csv", row, record))
 
     for name, build in zip(FILES, (team_member, account, product, opportunity), strict=True):
         each(name, build)

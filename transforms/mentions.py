@@ -287,13 +287,49 @@ _ARROW = {
 }
 
 
-def turn_mentions(turns_df: DataFrame, terms: TrackedTerms) -> DataFrame:
+def _earlier_batches(batches: Iterator[pa.RecordBatch], terms: TrackedTerms) -> Iterator[pa.RecordBatch]:
+    """Arrow batches of earlier mention rows -> the same with their term keys, without the terms
+    the configuration tracks no more (tracked kinds) or knows now (other names)."""
+    tracked = {kind: {normalise(t).strip() for t in kind_terms} for kind, kind_terms in terms.by_kind().items()}
+    known = terms.known()
+    for batch in batches:
+        columns = batch.to_pydict()
+        rows: dict[str, list] = {f.name: [] for f in MENTIONS_SCHEMA.fields}
+        for call_id, kind, term, role, mentions in zip(
+            columns["call_id"],
+            columns["term_kind"],
+            columns["term"],
+            columns["speaker_role"],
+            columns["mentions"],
+            strict=True,
+        ):
+            key = normalise(term)
+            if kind == OTHER_BRAND:
+                kept = not any(f" {k} " in f" {key} " for k in known)
+            else:
+                kept = key.strip() in tracked.get(kind, ())
+            if kept:
+                for name, value in zip(rows, (call_id, kind, term, key, role, mentions), strict=True):
+                    rows[name].append(value)
+        yield pa.RecordBatch.from_pydict(rows, schema=pa.schema([(f.name, _ARROW[f.name]) for f in MENTIONS_SCHEMA]))
+
+
+def turn_mentions(turns_df: DataFrame, terms: TrackedTerms, earlier_df: DataFrame | None = None) -> DataFrame:
     """Turns (call_id, role, text, find_names: whether to look for other names, people: the
     normalised words of the participants' names) -> one row per call, term kind, term and role
-    with its mentions. Other names are written as most often written (ties: the smaller)."""
+    with its mentions. Other names are written as most often written (ties: the smaller).
+
+    `earlier_df`: mention rows (call_id, term_kind, term, speaker_role, mentions) of calls whose text
+    is gone (retention), kept from an earlier day's gold: they count as found again, the terms the
+    configuration no longer tracks aside, and take part in choosing other names' spellings."""
     counted_df = turns_df.select("call_id", "role", "text", "find_names", "people").mapInArrow(
         lambda batches: _mention_batches(batches, terms), MENTIONS_SCHEMA
     )
+    if earlier_df is not None:
+        kept_df = earlier_df.select("call_id", "term_kind", "term", "speaker_role", "mentions").mapInArrow(
+            lambda batches: _earlier_batches(batches, terms), MENTIONS_SCHEMA
+        )
+        counted_df = counted_df.unionByName(kept_df)
     per_call_df = counted_df.groupBy("call_id", "term_kind", "term_key", "speaker_role", "term").agg(
         F.sum("mentions").alias("mentions")
     )

@@ -8,7 +8,8 @@ Grain of each output:
 - `merge_turns`: one row per turn (silver `call_turns`, `schemas.silver.CALL_TURNS_SCHEMA`): a
   maximal run of one participant's fragments, in offset order, each starting closer than the merge
   gap to the end of the run so far. Merging is per participant: another participant's fragment in
-  between (overlapping speech) does not split a turn.
+  between (overlapping speech) does not split a turn. A transcript whose text retention removed
+  (null in every fragment) gives turns with null text and words: timing only.
 - `talk_stats`: one row per call that has at least one turn.
 - `speaker_changes`: one row per call that has a turn long enough to count.
 """
@@ -108,9 +109,12 @@ def merge_turns(fragments_df: DataFrame, merge_gap_ms: int = DEFAULT_MERGE_GAP_M
         F.min("offset_ms").alias("start_ms"),
         F.max("end_ms").alias("end_ms"),
         F.count(F.lit(1)).alias("fragments"),
-        F.array_join(F.transform(ordered_texts, lambda f: f["text"]), " ").alias("text"),
+        # Null when the text was removed (retention, jobs/retention.py): a call loses all of it at once.
+        F.when(F.count("text") > 0, F.array_join(F.transform(ordered_texts, lambda f: f["text"]), " ")).alias("text"),
     )
-    words = F.size(F.filter(F.split(F.col("text"), WHITESPACE_RUN), lambda w: w != ""))
+    words = F.when(
+        F.col("text").isNotNull(), F.size(F.filter(F.split(F.col("text"), WHITESPACE_RUN), lambda w: w != ""))
+    )
     turn_index = F.row_number().over(call_order_w) - 1
     return turns_df.select(
         "call_id",

@@ -11,8 +11,9 @@ Every day at 02:30 UTC a run is for the day that has just ended, `{{ ds }}`, the
 interval (the timetable is named, so this holds whatever Airflow's default timetable is):
 ingest >> conform >> daily_kpis >> conversation_insights, and on Mondays, once that day's
 relationship KPIs are written, similar_deals refreshes the ISO week, as `jobs.pipeline` does on the
-first run of a week. Each job run twice for the same day changes nothing the second time, so
-retries are safe; one run at a time writes the lake.
+first run of a week. On Sundays, once the day's chain is done, maintenance compacts the week's small
+files, checkpoints the Delta logs and vacuums (`jobs.maintenance`). Each job run twice for the same
+day changes nothing the second time, so retries are safe; one run at a time writes the lake.
 
 The jobs' Python dependencies (setup.cfg's pins) must be where the driver and the executors run: in
 the Kubernetes image, or on YARN a packed virtualenv (`--archives rapport-env.tar.gz#env` with
@@ -50,6 +51,11 @@ def is_monday(ds: str) -> bool:
     return date.fromisoformat(ds).weekday() == 0
 
 
+def is_sunday(ds: str) -> bool:
+    """Whether the run's day closes an ISO week: the lake's maintenance runs once a week, then."""
+    return date.fromisoformat(ds).weekday() == 6
+
+
 def rapport_job(job: str, *args: str) -> SparkSubmitOperator:
     """`spark-submit ... jobs/<job>.py --conf CONF_FILE <args>`, a task named after the job."""
     return SparkSubmitOperator(
@@ -79,6 +85,9 @@ with DAG(
     conversation_insights = rapport_job("conversation_insights", *AS_OF)
     on_mondays = ShortCircuitOperator(task_id="on_mondays", python_callable=is_monday, op_kwargs={"ds": "{{ ds }}"})
     similar_deals = rapport_job("similar_deals", *AS_OF)
+    on_sundays = ShortCircuitOperator(task_id="on_sundays", python_callable=is_sunday, op_kwargs={"ds": "{{ ds }}"})
+    maintenance = rapport_job("maintenance", *AS_OF)
 
     ingest >> conform >> daily_kpis >> conversation_insights
     daily_kpis >> on_mondays >> similar_deals
+    conversation_insights >> on_sundays >> maintenance

@@ -68,3 +68,39 @@ def every_gold_table(spark, landed):
         if not all(lake.exists(GOLD, t) for t in tables):
             make()
     return config, lake
+
+
+@pytest.fixture(scope="session")
+def small_lake(spark, tmp_path_factory):
+    """A small generated landing zone (about 120 activities over 200 days: emails as JSON Lines,
+    .eml and .mbox, meetings, calls with transcripts, CRM), taken to gold for AS_OF by ingest,
+    conform, the daily KPIs and conversation intelligence, without the quality suites (other tests
+    run them). Shared as it is: a test that changes it works on a copy (`copy_lake`).
+
+    Returns (config, lake, root): the landing zone is root/landing, the lake root/lake."""
+    from jobs import conform, conversation_insights, daily_kpis
+
+    root = tmp_path_factory.mktemp("small")
+    config = load_config(
+        overrides=[
+            f"paths.landing={root / 'landing'}",
+            f"paths.lake={root / 'lake'}",
+            "catalog.schema_prefix=small_",
+            "quality.enabled=false",
+            *TEST_SPARK_CONF,
+        ]
+    )
+    generate(root / "landing", as_of=AS_OF, seed=5, activities=120, history_days=200)
+    ingest.run(spark, config, AS_OF)
+    conform.run(spark, config)
+    daily_kpis.run(spark, config, [AS_OF])
+    conversation_insights.run(spark, config, AS_OF)
+    return config, Lake(spark, config), root
+
+
+def copy_lake(config, root, work, prefix: str, *overrides: str):
+    """A copy of the lake under `root` at `work`/lake, its tables named with `prefix` when jobs register them."""
+    import shutil
+
+    shutil.copytree(root / "lake", work / "lake", ignore=shutil.ignore_patterns("_catalog"))
+    return config.with_overrides([f"paths.lake={work / 'lake'}", f"catalog.schema_prefix={prefix}", *overrides])

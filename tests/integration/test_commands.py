@@ -73,7 +73,7 @@ def test_statements_print_every_row_for_scripts(spark, tmp_path, capsys, output_
         assert [json.loads(line)["deal"] for line in expected.splitlines()] == ["o1", "o2"]
 
 
-def test_the_embedded_catalog_held_by_another_process_is_one_line_not_a_java_trace(spark, tmp_path, capsys):
+def test_a_lake_held_by_another_process_is_one_line_not_a_java_trace(spark, tmp_path, capsys):
     lake = tmp_path / "lake"
     lake.mkdir()
     shell = subprocess.Popen(
@@ -106,8 +106,8 @@ def test_the_embedded_catalog_held_by_another_process_is_one_line_not_a_java_tra
     assert (sql_code, job_code, shell.returncode) == (1, 1, 0)
     assert waited >= 2  # it waited for the catalog before it gave up
     held = (
-        f"another process holds the embedded catalog {lake / '_catalog'} (a running job or `make sql`; one process "
-        f"at a time can open it): wait for it to finish, or read the tables by path, e.g. SELECT * FROM "
+        f"another run holds the lake {lake} (a job, `make sql` or `make serve`; with the embedded catalog one "
+        f"process at a time opens it): wait for it to finish, or read the tables by path, e.g. SELECT * FROM "
         f"delta.`{lake}/gold/relationship_kpis`"
     )
     messages = [line.split(" ERROR rapport: ", 1)[1] for line in error.splitlines() if " ERROR rapport: " in line]

@@ -71,3 +71,22 @@ def test_rows_that_do_not_match_a_silver_schema_stop_before_anything_is_written(
     with pytest.raises(JobError, match=r"; missing thread_key$"):
         cast_to(rows.select("email_id"), schema, "silver.email_threads")
     assert cast_to(rows.drop("stray"), schema, "silver.email_threads").collect() == [("e1", "e1")]
+
+
+def test_rows_replaced_by_key_change_in_one_commit_and_other_keys_stay(spark, lake_config):
+    lake = Lake(spark, lake_config())
+    schema = T.StructType([T.StructField("k", T.StringType()), T.StructField("n", T.LongType())])
+    lake.ensure_table("silver", "pairs", schema)
+    lake.append(
+        frame(spark, schema, [{"k": k, "n": n} for k, n in [("a", 1), ("a", 2), ("b", 3), ("c", 4)]]), "silver", "pairs"
+    )
+    before = lake.version("silver", "pairs")
+
+    # a: two rows become one; b: its row goes (no new rows); d: new; c: not named, stays
+    new_df = frame(spark, schema, [{"k": "a", "n": 10}, {"k": "d", "n": 40}])
+    keys_df = spark.createDataFrame([("a",), ("b",), ("d",), ("a",)], "k string")
+    written = lake.replace_keys(new_df, "silver", "pairs", keys_df, "k")
+
+    assert written == 2
+    assert lake.version("silver", "pairs") == before + 1  # one commit: a kill leaves all of it or none
+    assert sorted(tuple(r) for r in lake.read("silver", "pairs").collect()) == [("a", 10), ("c", 4), ("d", 40)]

@@ -4,7 +4,8 @@ The file is parsed (valid Python, SparkSubmitOperator imported from the Spark pr
 against stand-ins of the few Airflow names it uses, which take only the keyword arguments the real
 ones take: every task submits a job module that exists and has `main`, with arguments that job's
 own parser accepts once `{{ ds }}` is rendered, on a daily schedule, in the pipeline's order, with
-similar won deals behind a gate that opens on Mondays only.
+similar won deals behind a gate that opens on Mondays only and maintenance behind one that opens on
+Sundays only.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ DAG_FILE = REPO_ROOT / "deploy" / "airflow" / "rapport_dag.py"
 SPARK_SUBMIT_MODULE = "airflow.providers.apache.spark.operators.spark_submit"
 DS = "2026-03-31"  # a Tuesday
 MONDAY = "2026-03-30"
+SUNDAY = "2026-03-29"
 
 # The keyword arguments of apache-airflow-providers-apache-spark's SparkSubmitOperator, and of
 # BaseOperator those a DAG commonly sets: a misspelt one fails here as it would in Airflow.
@@ -215,7 +217,7 @@ def test_every_task_submits_a_job_module_of_the_packages_with_a_main(dag_module)
         # The packages travel in `make dist`'s zip.
         assert task.kwargs["py_files"] == f"{namespace['RAPPORT_HOME']}/dist/rapport.zip"
         jobs.add(application.stem)
-    assert jobs == {"ingest", "conform", "daily_kpis", "conversation_insights", "similar_deals"}
+    assert jobs == {"ingest", "conform", "daily_kpis", "conversation_insights", "similar_deals", "maintenance"}
     assert "zip -qr dist/rapport.zip jobs " in (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
 
 
@@ -254,7 +256,7 @@ def test_the_schedule_is_daily_for_the_day_that_has_ended(dag_module):
     assert dag.kwargs["max_active_runs"] == 1  # one run at a time writes the lake
 
 
-def test_the_tasks_run_in_the_pipeline_s_order_with_similar_deals_behind_a_monday_gate(dag_module):
+def test_the_tasks_run_in_the_pipeline_s_order_with_weekly_jobs_behind_monday_and_sunday_gates(dag_module):
     _, dag = dag_module
     edges = {(task_id, after) for task_id, task in dag.tasks.items() for after in task.downstream}
 
@@ -264,9 +266,14 @@ def test_the_tasks_run_in_the_pipeline_s_order_with_similar_deals_behind_a_monda
         ("daily_kpis", "conversation_insights"),
         ("daily_kpis", "on_mondays"),
         ("on_mondays", "similar_deals"),
+        ("conversation_insights", "on_sundays"),
+        ("on_sundays", "maintenance"),
     }
-    gate = dag.tasks["on_mondays"]
-    assert isinstance(gate, FakeShortCircuitOperator)
-    kwargs = {key: rendered(value) for key, value in gate.kwargs["op_kwargs"].items()}
-    assert gate.kwargs["python_callable"](**kwargs) is False  # DS, a Tuesday
-    assert gate.kwargs["python_callable"](**{**kwargs, "ds": MONDAY}) is True
+    for gate_id, opens_on in (("on_mondays", MONDAY), ("on_sundays", SUNDAY)):
+        gate = dag.tasks[gate_id]
+        assert isinstance(gate, FakeShortCircuitOperator)
+        kwargs = {key: rendered(value) for key, value in gate.kwargs["op_kwargs"].items()}
+        assert gate.kwargs["python_callable"](**kwargs) is False  # DS, a Tuesday
+        assert [gate.kwargs["python_callable"](**{**kwargs, "ds": d}) for d in (MONDAY, SUNDAY)] == [
+            d == opens_on for d in (MONDAY, SUNDAY)
+        ]

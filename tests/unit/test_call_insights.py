@@ -147,3 +147,48 @@ def test_person_minutes_apply_the_time_spent_rules_to_each_user(spark):
         "activity_key string, user_id string, minutes double",
     )
     assert_df_equality(minutes_df, expected_df, ignore_nullable=True, ignore_row_order=True)
+
+
+def test_a_call_without_text_keeps_its_text_measures_from_the_nearest_earlier_gold_day(spark):
+    from transforms.call_insights import TEXT_MEASURES, earlier_text_rows, with_earlier_text_measures
+
+    measures = ", ".join(f"{m} {'string' if m in ('sentiment_label', 'language') else 'double'}" for m in TEXT_MEASURES)
+    history_df = spark.createDataFrame(
+        [
+            ("c1", date(2026, 3, 29), 100.0, 0.1, 0.8, 0.1, "neutral", "en"),
+            ("c1", date(2026, 3, 30), 110.0, 0.2, 0.7, 0.1, "neutral", "en"),  # the latest up to T
+            ("c1", date(2026, 4, 2), 120.0, 0.3, 0.6, 0.1, "neutral", "de"),
+            ("c2", date(2026, 4, 2), 130.0, 0.9, 0.1, 0.0, "positive", "fr"),  # only after T: the first after
+            ("c2", date(2026, 4, 3), 140.0, 0.9, 0.1, 0.0, "positive", "es"),
+        ],
+        f"call_id string, as_of_date date, {measures}",
+    )
+    mentions_df = spark.createDataFrame(
+        [
+            ("c1", date(2026, 3, 29), "keyword", "price", "customer", 5),
+            ("c1", date(2026, 3, 30), "keyword", "price", "customer", 4),
+            ("c2", date(2026, 4, 3), "keyword", "price", "customer", 9),
+        ],
+        "call_id string, as_of_date date, term_kind string, term string, speaker_role string, mentions long",
+    )
+    removed_df = spark.createDataFrame([("c1",), ("c2",), ("c3",)], "call_id string")  # c3: never analysed
+
+    earlier_df, earlier_mentions_df = earlier_text_rows(history_df, mentions_df, removed_df, date(2026, 3, 31))
+
+    kept = {r["call_id"]: (r["words_per_minute"], r["language"]) for r in earlier_df.collect()}
+    assert kept == {"c1": (110.0, "en"), "c2": (130.0, "fr")}
+    assert [tuple(r) for r in earlier_mentions_df.collect()] == [("c1", "keyword", "price", "customer", 4)]
+    insights_df = spark.createDataFrame(
+        [
+            ("c1", 5.0, 0.0, None, None, None, None, None),  # computed without text: 0 words a minute
+            ("c3", 6.0, 0.0, None, None, None, None, None),
+            ("c4", 7.0, 90.0, 0.5, 0.5, 0.0, "neutral", "en"),  # with text: as computed
+        ],
+        f"call_id string, talk_pct double, {measures}",
+    )
+    merged = {r["call_id"]: tuple(r) for r in with_earlier_text_measures(insights_df, removed_df, earlier_df).collect()}
+    assert merged == {
+        "c1": ("c1", 5.0, 110.0, 0.2, 0.7, 0.1, "neutral", "en"),
+        "c3": ("c3", 6.0, None, None, None, None, None, None),
+        "c4": ("c4", 7.0, 90.0, 0.5, 0.5, 0.0, "neutral", "en"),
+    }

@@ -108,3 +108,30 @@ def test_the_spark_settings_of_the_configuration_reach_the_session(spark):
     # tests/conftest.py sets these through --set-style overrides; conf/local.yaml says 8 and 10000.
     assert spark.conf.get("spark.sql.shuffle.partitions") == "1"
     assert spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch") == "1000"
+
+
+def test_crm_extra_fields_are_typed_per_table_and_may_not_take_a_name_the_lake_uses():
+    config = load_config(overrides=["crm.extra_fields.opportunities=[region, sub_region]"])
+    assert config.crm.extra_fields == {"opportunities": ["region", "sub_region"]}
+    assert load_config().crm.extra_fields == {} and load_config().retention.raw_text_days is None
+
+    for override, message in (
+        ("crm.extra_fields.opportunities=[stage]", r"opportunities: 'stage' is a column of silver\.opportunities"),
+        ("crm.extra_fields.accounts=[source]", r"accounts: 'source' is a column name the lake describes"),
+        ("crm.extra_fields.accounts=[raw_record]", r"accounts: 'raw_record' is a column bronze adds"),
+        ("crm.extra_fields.accounts=[Region]", r"accounts: 'Region' is not a lower-case name"),
+        ("crm.extra_fields.accounts=[segment, segment]", r"accounts: 'segment' named twice"),
+        ("crm.extra_fields.deals=[region]", r"crm\.extra_fields\.deals\.\[key\]"),
+        ("retention.raw_text_days=-1", r"retention\.raw_text_days = -1: expected greater than or equal to 0"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            load_config(overrides=[override])
+
+
+def test_python_m_jobs_config_shows_the_drift_and_retention_keys(capsys):
+    from jobs.config import main
+
+    assert main(["--set", "crm.extra_fields.accounts=[segment]"]) == 0
+    printed = capsys.readouterr().out
+    assert "crm:\n  extra_fields:\n    accounts:\n    - segment\n" in printed
+    assert "retention:\n  raw_text_days: null\n" in printed

@@ -138,3 +138,29 @@ def test_a_file_without_a_required_column_sends_each_of_its_rows_to_quarantine(t
     assert mapped.rows_read["products.csv"] == 2 and mapped.rows_mapped["products.csv"] == 0
     # Without products no deal can be mapped; each says which product it did not find.
     assert {r.reason for r in mapped.rejected if r.file == "sales_pipeline.csv"} >= {"unknown_reference"}
+
+
+def test_columns_the_mapping_does_not_read_are_kept_as_text_fields_of_the_records(tmp_path):
+    export(tmp_path)
+    (tmp_path / "sales_pipeline.csv").write_text(
+        "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value,Sales Region,"
+        "status,owner_id\n"
+        "O1,Moses Frase,GTX Pro,Acme Corporation,Won,2016-10-20,2017-03-01,4514,EMEA,x,y\n"
+        "O2,Moses Frase,MG Special,Betatech,Lost,2016-10-25,2017-03-11,0,,x,y\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "sales_teams.csv").write_text(
+        "sales_agent,manager,regional_office,desk\nMoses Frase,Dustin Brinkmann,Central,D4\n", encoding="utf-8"
+    )
+
+    mapped = map_export(tmp_path, "crm.example", date(2017, 12, 31))
+
+    opportunities = {r["opportunity_id"]: r for r in mapped.records["opportunities"]}
+    assert opportunities["O1"]["sales_region"] == "EMEA"
+    assert "sales_region" not in opportunities["O2"]  # empty: absent, null downstream
+    # A column named like a contract field never replaces what the mapping made of the row.
+    assert (opportunities["O1"]["status"], opportunities["O1"]["owner_id"]) == ("won", "usr-moses-frase")
+    users = {r["user_id"]: r for r in mapped.records["users"]}
+    assert users["usr-moses-frase"]["desk"] == "D4" and "desk" not in users["usr-dustin-brinkmann"]
+    assert mapped.extra_columns["sales_pipeline.csv"] == ["sales_region"]
+    assert mapped.extra_columns["sales_teams.csv"] == ["desk"]

@@ -94,3 +94,32 @@ def test_turn_mentions_counts_per_call_term_and_role_with_one_spelling_per_other
         "call_id string, term_kind string, term string, speaker_role string, mentions long",
     )
     assert_df_equality(mentions_df, expected_df, ignore_nullable=True, ignore_row_order=True)
+
+
+def test_earlier_mentions_of_calls_without_text_count_and_vote_for_the_spelling_of_other_names(spark):
+    turns_df = spark.createDataFrame(
+        [("c1", "customer", "We tried Hubspot and a discount.", True, [])],
+        "call_id string, role string, text string, find_names boolean, people array<string>",
+    )
+    earlier_df = spark.createDataFrame(
+        [
+            ("c9", "other_brand", "HubSpot", "customer", 3),
+            ("c9", "keyword", "discount", "customer", 2),
+            ("c9", "keyword", "warranty", "customer", 1),  # tracked no more
+            ("c9", "other_brand", "Globex Labs", "customer", 1),  # holds a competitor now tracked
+        ],
+        "call_id string, term_kind string, term string, speaker_role string, mentions long",
+    )
+
+    mentions_df = turn_mentions(turns_df, TERMS, earlier_df)
+
+    expected_df = spark.createDataFrame(
+        [
+            ("c1", "keyword", "discount", "customer", 1),
+            ("c1", "other_brand", "HubSpot", "customer", 1),  # the earlier call's 3 outvote this one
+            ("c9", "keyword", "discount", "customer", 2),
+            ("c9", "other_brand", "HubSpot", "customer", 3),
+        ],
+        "call_id string, term_kind string, term string, speaker_role string, mentions long",
+    )
+    assert_df_equality(mentions_df, expected_df, ignore_nullable=True, ignore_row_order=True)

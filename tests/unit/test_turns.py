@@ -236,3 +236,20 @@ def test_transcript_to_talk_stats_end_to_end(spark):
         STATS_DDL,
     )
     assert_approx_df_equality(stats_df, expected_df, PRECISION, ignore_nullable=True, ignore_row_order=True)
+
+
+def test_a_transcript_whose_text_retention_removed_gives_the_same_turns_without_text_and_words(spark):
+    participants = [("s1", "ann@ours.com", "seller"), ("c1", None, "customer")]
+    fragments = [("c1", 0, 1_500, "We need"), ("c1", 1_700, 1_300, "a quote"), ("s1", 3_300, 2_700, "Sure")]
+    removed = [(p, offset, duration, None) for p, offset, duration, _ in fragments]
+    transcripts_df = spark.createDataFrame(
+        [("call-1", "en", participants, fragments), ("call-2", "en", participants, removed)], record_schema(TRANSCRIPTS)
+    )
+
+    turns = {r["call_id"]: r for r in merge_turns(explode_fragments(transcripts_df)).collect() if r["turn_index"] == 0}
+
+    kept, gone = turns["call-1"].asDict(), turns["call-2"].asDict()
+    assert (kept["text"], kept["words"]) == ("We need a quote", 4)
+    assert (gone["text"], gone["words"]) == (None, None)
+    timing = ("participant_id", "role", "start_ms", "end_ms", "fragments")
+    assert [kept[c] for c in timing] == [gone[c] for c in timing]
