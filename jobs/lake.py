@@ -14,16 +14,7 @@ import random
 import time
 from pathlib import Path
 
-from delta.exceptions import (
-    ConcurrentAppendException,
-    ConcurrentDeleteDeleteException,
-    ConcurrentDeleteReadException,
-    ConcurrentTransactionException,
-    ConcurrentWriteException,
-    DeltaConcurrentModificationException,
-    MetadataChangedException,
-    ProtocolChangedException,
-)
+from delta import exceptions as delta_exceptions
 from delta.tables import DeltaTable
 from py4j.protocol import Py4JJavaError
 from pyspark.sql import DataFrame, SparkSession
@@ -42,16 +33,8 @@ from schemas.silver import SILVER_SCHEMAS, SILVER_TABLES
 
 log = logging.getLogger("rapport.lake")
 # Delta's answers to a commit that lost a race with another run's (optimistic concurrency control).
-CONFLICTS = (
-    ConcurrentAppendException,
-    ConcurrentDeleteDeleteException,
-    ConcurrentDeleteReadException,
-    ConcurrentTransactionException,
-    ConcurrentWriteException,
-    DeltaConcurrentModificationException,
-    MetadataChangedException,
-    ProtocolChangedException,
-)
+# (ConcurrentAppendException, ConcurrentDeleteReadException, MetadataChangedException, ...: all of them.)
+CONFLICTS = tuple(getattr(delta_exceptions, name) for name in delta_exceptions.__all__)
 CONFLICT_NAMES = frozenset(c.__name__ for c in CONFLICTS)
 COMMIT_ATTEMPTS = 4
 
