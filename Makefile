@@ -60,8 +60,8 @@ unit: setup ## run the unit tests only
 test-cluster: setup ## the cluster test: a standalone master and two workers on localhost
 	$(PY) -m pytest -m cluster tests/cluster $(PYTEST_ARGS)
 
-test-faults: setup ## the kill-anywhere sweep: every job killed with SIGKILL at many points, run again, lake compared
-	$(PY) -m pytest -m faults tests/faults $(PYTEST_ARGS)
+test-faults: setup ## the kill-anywhere sweep (every job killed with SIGKILL at many points, run again, lake compared) and runs at once
+	$(PY) -m pytest -m faults $(PYTEST_ARGS)
 
 lint: setup ## ruff over the code
 	$(VENV)/bin/ruff check .

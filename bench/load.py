@@ -187,17 +187,18 @@ def _cell(value) -> str:
 
 
 def _line(row: dict, largest: list[str] = ()) -> str:
-    cells = [_cell(row.get(c)) for c in COLUMNS] + [_cell(row.get("lake_mib"))]
+    cells = [f"{_cell(row.get(c)):>13}" for c in (*COLUMNS, "lake_mib")]
     for name in largest:
         counts = row["per_table"].get(name, {})
-        cells.append(f"{_cell(counts.get('files'))}/{_cell(counts.get('disk_files'))}/{_cell(counts.get('log_files'))}")
-    return "  ".join(f"{c:>13}" for c in cells)
+        shown = "/".join(_cell(counts.get(k)) for k in ("files", "disk_files", "log_files"))
+        cells.append(f"{shown:>{max(13, len(name))}}")
+    return "  ".join(cells)
 
 
 def print_month(mode: str, rows: list[dict], largest: list[str]) -> None:
     print(f"\n{mode}")
-    header = [*COLUMNS, "lake_mib", *[name[-13:] for name in largest]]
-    print("  ".join(f"{h:>13}" for h in header))
+    header = [f"{h:>13}" for h in (*COLUMNS, "lake_mib")] + [f"{name:>13}" for name in largest]
+    print("  ".join(header))
     for row in rows:
         print(_line(row, largest))
 

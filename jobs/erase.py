@@ -248,26 +248,23 @@ def find(lake: Lake, hashes: list[str], salt: str) -> DataFrame:
 # --- deleting ------------------------------------------------------------------------------------------------------
 
 
-def _deleted(lake: Lake, layer: str, table: str, before: int) -> int:
-    latest = DeltaTable.forPath(lake.spark, lake.path(layer, table)).history(1).collect()[0]
-    if latest["version"] == before:
-        return 0
-    return int((latest["operationMetrics"] or {}).get("numTargetRowsDeleted", 0))
-
-
 def delete_rows(lake: Lake, layer: str, table: str, rows: DataFrame, columns: list[str]) -> int:
     """Delete the rows of the table equal to a row of `rows` on `columns` (nulls equal), in one
     MERGE whose commit names the columns only (a DELETE's would carry its predicate's values);
     return the rows deleted."""
     before = lake.version(layer, table)
-    (
-        DeltaTable.forPath(lake.spark, lake.path(layer, table))
-        .alias("t")
-        .merge(rows.select(*columns).distinct().alias("s"), null_safe_condition(columns))
-        .whenMatchedDelete()
-        .execute()
+    lake.commit(
+        layer,
+        table,
+        lambda: (
+            DeltaTable.forPath(lake.spark, lake.path(layer, table))
+            .alias("t")
+            .merge(rows.select(*columns).distinct().alias("s"), null_safe_condition(columns))
+            .whenMatchedDelete()
+            .execute()
+        ),
     )
-    return _deleted(lake, layer, table, before)
+    return lake.counted_since(layer, table, before, "numTargetRowsDeleted")
 
 
 def _matching(df: DataFrame, rules: Rules, keys: dict[str, DataFrame], hashes: list[str], salt: str) -> DataFrame:
@@ -564,14 +561,19 @@ def register(
 
 def mark_purged(lake: Lake, run_ids: list[str], purged_at: datetime) -> None:
     if run_ids:
-        DeltaTable.forPath(lake.spark, lake.path(OPS, ERASURES_TABLE)).update(
-            F.expr(in_list("run_id", run_ids)) & F.col("purged_at").isNull(), {"purged_at": F.lit(purged_at)}
+        lake.commit(
+            OPS,
+            ERASURES_TABLE,
+            lambda: DeltaTable.forPath(lake.spark, lake.path(OPS, ERASURES_TABLE)).update(
+                F.expr(in_list("run_id", run_ids)) & F.col("purged_at").isNull(), {"purged_at": F.lit(purged_at)}
+            ),
         )
 
 
-def registered_addresses(lake: Lake, salt: str) -> list[str]:
+def registered_addresses(lake: Lake, salt: str, ingest_run_id: str | None = None) -> list[str]:
     """The registered addresses found again in bronze or quarantine (delivered again since their
-    erasure): the tokens whose hash the register holds."""
+    erasure): the tokens whose hash the register holds. With `ingest_run_id`, only in the rows that
+    ingest run wrote (Delta skips the other files by their statistics: the cost of the day's rows)."""
     if not lake.exists(OPS, ERASURES_TABLE):
         return []
     hashes = lake.read(OPS, ERASURES_TABLE).select("address_hash").distinct().localCheckpoint()
@@ -581,19 +583,45 @@ def registered_addresses(lake: Lake, salt: str) -> list[str]:
     found: set[str] = set()
     for layer, table in tables:
         if lake.exists(layer, table):
-            matches = tokens_matching(lake.read(layer, table), hashes, salt)
-            found.update(row["token"] for row in matches.collect())
+            rows = lake.read(layer, table)
+            if ingest_run_id is not None:
+                rows = rows.filter(F.col("ingest_run_id") == ingest_run_id)
+            found.update(row["token"] for row in tokens_matching(rows, hashes, salt).collect())
     return sorted(found)
+
+
+def erase_landed_again(spark: SparkSession, config: Config, ingest_run_id: str) -> ErasureResult | None:
+    """Erase again every registered address in the rows ingest run `ingest_run_id` wrote (a file
+    delivered again, or a new one, naming a person erased before): ingest calls this before its
+    ledger commit, so that a run killed in between reads the files, and erases, again. None when the
+    run brought none."""
+    salt = pseudonym_salt(config)
+    again = registered_addresses(Lake(spark, config), salt, ingest_run_id)
+    if not again:
+        return None
+    log.warning(
+        "%d erased addresses (%s) are in the files this ingest read: erasing them again",
+        len(again),
+        ", ".join(sorted(reference(erasure_hash(a, salt)) for a in again)),
+    )
+    return run(spark, config, again, trigger="reapply")
 
 
 # --- the job -------------------------------------------------------------------------------------------------------
 
 
 def run(
-    spark: SparkSession, config: Config, addresses: list[str], *, purge_now: bool = False, reapply: bool = False
+    spark: SparkSession,
+    config: Config,
+    addresses: list[str],
+    *,
+    purge_now: bool = False,
+    reapply: bool = False,
+    trigger: str = "request",
 ) -> ErasureResult:
     """Erase `addresses` (normalized, checked) from every table; purge the old versions of what
-    this and earlier erasures changed now (`purge_now`) or once their retention has passed."""
+    this and earlier erasures changed now (`purge_now`) or once their retention has passed.
+    `trigger`: why the addresses are erased, as the register records it (`request`, `reapply`)."""
     started = time.monotonic()
     lake = Lake(spark, config)
     if not any(lake.exists(layer, table) for layer, table in USER_TABLES):
@@ -602,7 +630,7 @@ def run(
     now = datetime.now(UTC).replace(microsecond=0)
     result = ErasureResult(run_id=f"erase-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}")
     retain_hours = config.privacy.erasure_retention_hours
-    triggers = {erasure_hash(a, salt): "request" for a in addresses}
+    triggers = {erasure_hash(a, salt): trigger for a in addresses}
     if reapply:
         again = registered_addresses(lake, salt)
         log.info("reapply: %d registered addresses found again in bronze or quarantine", len(again))

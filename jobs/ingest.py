@@ -27,6 +27,7 @@ from pyspark.sql import functions as F
 
 from expectations.bronze import bronze_suite, quarantine_suite
 from expectations.runner import validate
+from jobs import erase
 from jobs.config import Config, is_uri
 from jobs.lake import BRONZE, OPS, QUARANTINE, Lake, in_list
 from jobs.quality import keeps_validations
@@ -462,6 +463,10 @@ def run(spark: SparkSession, config: Config, as_of: date, reprocess: list[str] |
     finally:
         for parsed in parsed_frames:
             parsed.unpersist()
+
+    # People erased before stay erased: found in what this run wrote, they are erased again (whole
+    # records, every layer) before the ledger commit, so that a run killed in between does it again.
+    erase.erase_landed_again(spark, config, result.run_id)
 
     # Rows of files read before (delivered again, or reprocessed) replace theirs; touched files
     # get their new modification time.

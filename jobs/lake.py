@@ -115,7 +115,7 @@ class Lake:
         if change_feed:
             builder = builder.property("delta.enableChangeDataFeed", "true")
         # Two runs making the table at once: the second's commit conflicts, and finds it made when it tries again.
-        self._commit(layer, table, builder.execute)
+        self.commit(layer, table, builder.execute)
         return name
 
     def add_missing_columns(
@@ -148,7 +148,7 @@ class Lake:
             return []
         columns = ", ".join(_column_ddl(f) for f in commented(f"{layer}.{table}", T.StructType(missing)).fields)
         statement = f"ALTER TABLE delta.`{self.path(layer, table)}` ADD COLUMNS ({columns})"
-        self._commit(layer, table, lambda: self.spark.sql(statement))
+        self.commit(layer, table, lambda: self.spark.sql(statement))
         log.warning(
             "migrated %s: added %s (the table predates them; its earlier rows hold null there)",
             self.name(layer, table),
@@ -182,8 +182,8 @@ class Lake:
             return False
         path = self.path(layer, table)
         columns = ", ".join(f"`{column}` COMMENT {sql_string(comment)}" for column, comment in stale.items())
-        self._commit(layer, table, lambda: self.spark.sql(f"ALTER TABLE delta.`{path}` ALTER COLUMN {columns}"))
-        self._commit(layer, table, lambda: self._comment_table(layer, table))
+        self.commit(layer, table, lambda: self.spark.sql(f"ALTER TABLE delta.`{path}` ALTER COLUMN {columns}"))
+        self.commit(layer, table, lambda: self._comment_table(layer, table))
         log.info("described %s: comments on %d columns and the table", self.name(layer, table), len(stale))
         return True
 
@@ -202,7 +202,7 @@ class Lake:
         self.add_missing_columns(layer, table, df.schema)
         before = self.version(layer, table)
         writer = df.write.format("delta").mode("overwrite").option("replaceWhere", condition)
-        self._commit(layer, table, lambda: writer.save(self.path(layer, table)))
+        self.commit(layer, table, lambda: writer.save(self.path(layer, table)))
         return self._rows_added_since(layer, table, before)
 
     def replace_slice(self, df: DataFrame, layer: str, table: str, condition: str) -> int:
@@ -214,7 +214,7 @@ class Lake:
         return self.replace_where(df, layer, table, condition)
 
     def delete(self, layer: str, table: str, condition: str) -> None:
-        self._commit(layer, table, lambda: DeltaTable.forPath(self.spark, self.path(layer, table)).delete(condition))
+        self.commit(layer, table, lambda: DeltaTable.forPath(self.spark, self.path(layer, table)).delete(condition))
 
     def overwrite(self, df: DataFrame, layer: str, table: str) -> int:
         """Replace the whole table (registered in the catalog on first write); return the rows written.
@@ -240,10 +240,10 @@ class Lake:
                 self._ensure_schema(layer)
                 writer.option("path", self.path(layer, table)).saveAsTable(name)
 
-        self._commit(layer, table, write)
+        self.commit(layer, table, write)
         written = self._rows_added_since(layer, table, before)
         if not described:
-            self._commit(layer, table, lambda: self._comment_table(layer, table))
+            self.commit(layer, table, lambda: self._comment_table(layer, table))
         return written
 
     def replace_keys(self, df: DataFrame, layer: str, table: str, keys_df: DataFrame, key: str) -> int:
@@ -275,16 +275,16 @@ class Lake:
                 .execute()
             )
 
-        self._commit(layer, table, merge)
+        self.commit(layer, table, merge)
         return self._rows_added_since(layer, table, before)
 
     def append(self, df: DataFrame, layer: str, table: str) -> int:
         self.add_missing_columns(layer, table, df.schema)
         before = self.version(layer, table)
-        self._commit(layer, table, lambda: df.write.format("delta").mode("append").save(self.path(layer, table)))
+        self.commit(layer, table, lambda: df.write.format("delta").mode("append").save(self.path(layer, table)))
         return self._rows_added_since(layer, table, before)
 
-    def _commit(self, layer: str, table: str, write) -> None:
+    def commit(self, layer: str, table: str, write) -> None:
         """Run `write`, one Delta commit to the table that is safe to repeat (it replaces a slice, a
         table or some keys, or appends what did not commit), and run it again when a concurrent
         commit by another run conflicts with it: Delta then rejected it whole, so nothing of it is
@@ -316,6 +316,15 @@ class Lake:
     def version(self, layer: str, table: str) -> int:
         return DeltaTable.forPath(self.spark, self.path(layer, table)).history(1).collect()[0]["version"]
 
+    def counted_since(self, layer: str, table: str, before: int, *metrics: str) -> int:
+        """The sum of the latest commit's operation `metrics` (Delta's own counts, e.g.
+        `numTargetRowsDeleted`), or 0 when nothing was committed since version `before`."""
+        latest = DeltaTable.forPath(self.spark, self.path(layer, table)).history(1).collect()[0]
+        if latest["version"] == before:
+            return 0
+        counts = latest["operationMetrics"] or {}
+        return sum(int(counts.get(name, 0)) for name in metrics)
+
     def _rows_added_since(self, layer: str, table: str, before: int | None) -> int:
         """Rows the latest commit added, from Delta's own operation metrics: 0 if the write made no
         commit (Delta commits nothing for an empty frame), and rows copied from rewritten files
@@ -339,7 +348,7 @@ class Lake:
         if changed:
             pairs = ", ".join(f"{sql_string(k)} = {sql_string(v)}" for k, v in sorted(changed.items()))
             statement = f"ALTER TABLE delta.`{self.path(layer, table)}` SET TBLPROPERTIES ({pairs})"
-            self._commit(layer, table, lambda: self.spark.sql(statement))
+            self.commit(layer, table, lambda: self.spark.sql(statement))
 
     def read(self, layer: str, table: str) -> DataFrame:
         return self.spark.read.format("delta").load(self.path(layer, table))

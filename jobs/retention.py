@@ -65,22 +65,13 @@ class RetentionResult:
     rows: dict[str, int] = field(default_factory=dict)  # table name -> rows whose text was removed
 
 
-def _metric(lake: Lake, layer: str, table: str, before: int, *names: str) -> int:
-    """Rows the latest commit changed (0 when nothing was committed since `before`)."""
-    latest = DeltaTable.forPath(lake.spark, lake.path(layer, table)).history(1).collect()[0]
-    if latest["version"] == before:
-        return 0
-    metrics = latest["operationMetrics"] or {}
-    return sum(int(metrics.get(name, 0)) for name in names)
-
-
 def _update(lake: Lake, layer: str, table: str, condition: Column, values: dict[str, Column]) -> int:
     """Set `values` on the rows matching `condition`; no commit when none does."""
     if lake.read(layer, table).filter(condition).isEmpty():
         return 0
     before = lake.version(layer, table)
-    DeltaTable.forPath(lake.spark, lake.path(layer, table)).update(condition, values)
-    return _metric(lake, layer, table, before, "numUpdatedRows")
+    lake.commit(layer, table, lambda: DeltaTable.forPath(lake.spark, lake.path(layer, table)).update(condition, values))
+    return lake.counted_since(layer, table, before, "numUpdatedRows")
 
 
 def _update_calls(
@@ -99,14 +90,18 @@ def _update_calls(
     if todo.isEmpty():
         return 0
     before = lake.version(layer, table)
-    (
-        DeltaTable.forPath(lake.spark, lake.path(layer, table))
-        .alias("t")
-        .merge(todo.alias("s"), f"t.call_id = s.{OLD_CALL}")
-        .whenMatchedUpdate(condition=condition, set=values)
-        .execute()
+    lake.commit(
+        layer,
+        table,
+        lambda: (
+            DeltaTable.forPath(lake.spark, lake.path(layer, table))
+            .alias("t")
+            .merge(todo.alias("s"), f"t.call_id = s.{OLD_CALL}")
+            .whenMatchedUpdate(condition=condition, set=values)
+            .execute()
+        ),
     )
-    return _metric(lake, layer, table, before, "numTargetRowsUpdated")
+    return lake.counted_since(layer, table, before, "numTargetRowsUpdated")
 
 
 def old_calls(lake: Lake, before: datetime) -> DataFrame | None:

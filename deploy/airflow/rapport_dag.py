@@ -11,9 +11,12 @@ Every day at 02:30 UTC a run is for the day that has just ended, `{{ ds }}`, the
 interval (the timetable is named, so this holds whatever Airflow's default timetable is):
 ingest >> conform >> daily_kpis >> conversation_insights, and on Mondays, once that day's
 relationship KPIs are written, similar_deals refreshes the ISO week, as `jobs.pipeline` does on the
-first run of a week. On Sundays, once the day's chain is done, maintenance compacts the week's small
-files, checkpoints the Delta logs and vacuums (`jobs.maintenance`). Each job run twice for the same
-day changes nothing the second time, so retries are safe; one run at a time writes the lake.
+first run of a week. After the day's gold, retention removes raw text older than
+`retention.raw_text_days` (`jobs.retention`; it writes nothing while that is unset). On Sundays,
+once the day's chain is done, maintenance compacts the week's small files, checkpoints the Delta
+logs and vacuums (`jobs.maintenance`), which also drops the files retention replaced. Each job run
+twice for the same day changes nothing the second time, so retries are safe; one run at a time
+writes the lake.
 
 The jobs' Python dependencies (setup.cfg's pins) must be where the driver and the executors run: in
 the Kubernetes image, or on YARN a packed virtualenv (`--archives rapport-env.tar.gz#env` with
@@ -83,11 +86,12 @@ with DAG(
     conform = rapport_job("conform")  # all of bronze that changed: it takes no day
     daily_kpis = rapport_job("daily_kpis", *AS_OF)
     conversation_insights = rapport_job("conversation_insights", *AS_OF)
+    retention = rapport_job("retention", *AS_OF)
     on_mondays = ShortCircuitOperator(task_id="on_mondays", python_callable=is_monday, op_kwargs={"ds": "{{ ds }}"})
     similar_deals = rapport_job("similar_deals", *AS_OF)
     on_sundays = ShortCircuitOperator(task_id="on_sundays", python_callable=is_sunday, op_kwargs={"ds": "{{ ds }}"})
     maintenance = rapport_job("maintenance", *AS_OF)
 
-    ingest >> conform >> daily_kpis >> conversation_insights
+    ingest >> conform >> daily_kpis >> conversation_insights >> retention
     daily_kpis >> on_mondays >> similar_deals
-    conversation_insights >> on_sundays >> maintenance
+    retention >> on_sundays >> maintenance

@@ -6,8 +6,9 @@ refresh) and a second day's new activities and transcripts on top (silver merged
 Each day runs the jobs in the pipeline's order, each in its own process. The clean run keeps a copy
 of the lake after every job; a trial restores the copy from before its job, runs the job with
 `RAPPORT_KILL_AT`, checks that it died by SIGKILL, runs it again, and compares the lake with the
-copy from after the job. The lake always lives at the same path (the embedded catalog records
-absolute table locations), so trials run one after another.
+copy from after the job. Trials run two at a time, each in a workspace of its own. Ingest's trials
+run in the clean run's own workspace only: bronze and the ingest ledger name each landed file by
+its path, so a landing zone elsewhere is other files to ingest.
 """
 
 from __future__ import annotations
@@ -94,9 +95,10 @@ class Workspace:
         return self.clean / f"landing-{day}"
 
     def worker(self, number: int) -> Workspace:
-        """Another workspace on the same clean copies, for trials run side by side. Its lake's
-        catalog names the clean run's table locations, which no job uses: they read and write
-        tables by path (and the comparison would see a write that went astray)."""
+        """Another workspace on the same clean copies, for trials run side by side (but not ingest's:
+        its landing zone is elsewhere). Its lake's catalog names the clean run's table locations,
+        which no job uses: they read and write tables by path (and the comparison would see a write
+        that went astray)."""
         worker = Workspace(self.root.parent / f"{self.root.name}-worker-{number}", self.clean, self.traces)
         worker.root.mkdir(exist_ok=True)
         return worker
@@ -350,12 +352,26 @@ def try_kill(workspace: Workspace, kill: KillPoint) -> Trial:
 
 
 def sweep(workspace: Workspace, kills: list[KillPoint], workers: int = 2) -> list[Trial]:
-    """Every trial, `workers` side by side, each worker in its own workspace; in the order given."""
+    """Every trial, `workers` side by side: the clean run's workspace and `workers - 1` others, each
+    taking the next trial it may run (ingest's in the clean run's workspace only: see the module's
+    docstring). The trials in the order given."""
+    import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    spaces = [workspace.worker(n) for n in range(workers)]
-    share = [kills[n::workers] for n in range(workers)]
+    pending, lock = list(kills), threading.Lock()
+
+    def work(space: Workspace) -> list[Trial]:
+        done = []
+        while True:
+            with lock:
+                kill = next((k for k in pending if space is workspace or k.step.job != "ingest"), None)
+                if kill is None:
+                    return done
+                pending.remove(kill)
+            done.append(try_kill(space, kill))
+
+    spaces = [workspace, *(workspace.worker(n) for n in range(1, workers))]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        done = list(pool.map(lambda n: [try_kill(spaces[n], kill) for kill in share[n]], range(workers)))
+        done = list(pool.map(work, spaces))
     by_kill = {trial.kill: trial for trials in done for trial in trials}
     return [by_kill[kill] for kill in kills]

@@ -6,6 +6,7 @@ holds them, the rest is all there, the log names neither, and the next runs do n
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import re
@@ -244,17 +245,35 @@ def test_the_next_runs_do_not_bring_them_back(spark, erased):
     assert lake.read(SILVER, "activities").count() == before["activities"] - len(before["erased"])
 
 
-def test_the_register_recognises_an_erased_address_landed_again(erased):
-    copy, lake, people, *_ = erased
+def test_an_erased_person_in_a_file_landed_later_is_erased_again_by_ingest(spark, erased, tmp_path):
+    copy, lake, people, _, _, result, _ = erased
     salt = pseudonym_salt(copy)
     assert erase.registered_addresses(lake, salt) == []
-    # A record delivered again (as a changed file would be, read again by ingest) naming the outsider.
-    again = (
-        lake.read(BRONZE, "emails").limit(1).withColumn("raw_record", F.concat("raw_record", F.lit(f" cc {people[0]}")))
-    )
-    lake.append(again, BRONZE, "emails")
+    # A file landed later (a mailbox exported again) with two emails: one copied to the outsider
+    # erased before, one that names nobody erased.
+    sample = lake.read(BRONZE, "emails").filter("source_format = 'jsonl'").orderBy("email_id").first()
+    record = {k: v for k, v in json.loads(sample["raw_record"]).items() if k not in ("cc", "bcc")}
+    naming = record | {"email_id": "names-them-again@rapport.example", "cc": [people[0].upper()]}
+    other = record | {"email_id": "names-nobody-erased@rapport.example"}
+    landing = tmp_path / "landing" / "activities" / "emails"
+    landing.mkdir(parents=True)
+    (landing / "2026-04-02-export-00000.jsonl").write_text(json.dumps(naming) + "\n" + json.dumps(other) + "\n")
+    later = copy.with_overrides([f"paths.landing={tmp_path / 'landing'}"])
 
-    assert erase.registered_addresses(lake, salt) == [people[0]]
+    with captured_log() as messages:
+        landed = ingest.run(spark, later, AS_OF)
+
+    assert (landed.files, landed.bronze_rows["emails"]) == (1, 2)
+    emails = {r["email_id"] for r in lake.read(BRONZE, "emails").collect()}
+    assert "names-nobody-erased@rapport.example" in emails and "names-them-again@rapport.example" not in emails
+    assert tables_holding(lake, needles_of([people[0]], salt)) == {}
+    registered = lake.read(OPS, ERASURES_TABLE).filter(F.col("trigger") == "reapply").collect()
+    assert [r["address_hash"] for r in registered] == [erasure_hash(people[0], salt)]
+    log = "\n".join(messages)
+    reference_ = reference(erasure_hash(people[0], salt))
+    assert f"1 erased addresses ({reference_}) are in the files this ingest read: erasing them again" in log
+    assert people[0] not in log.lower() and reference_ in result.references
+    assert erase.registered_addresses(lake, salt) == []
 
 
 def test_without_purge_now_the_old_versions_stay_until_a_run_after_the_retention(spark, lake_config):

@@ -1,6 +1,7 @@
 """Runs at the same time, as on a cluster with an external metastore, where nothing serialises them:
 two threads of one Spark application, each a job's run, so that their Delta transactions really
 race. (With the embedded catalog, processes take turns: test_commands.py and the fault sweep.)
+Part of `make test-faults` (marker `faults`), beside the kill-anywhere sweep: a minute of work.
 
 Sorts after test_conform.py and test_ingest.py: it copies the shared lake those tests make."""
 
@@ -17,6 +18,8 @@ from jobs.lake import BRONZE, GOLD, Lake
 from samples.landing import generate
 from schemas.gold import DAILY_TABLES
 from tests.integration.conftest import AS_OF
+
+pytestmark = pytest.mark.faults
 
 
 @pytest.fixture

@@ -3,9 +3,9 @@
 The file is parsed (valid Python, SparkSubmitOperator imported from the Spark provider), then run
 against stand-ins of the few Airflow names it uses, which take only the keyword arguments the real
 ones take: every task submits a job module that exists and has `main`, with arguments that job's
-own parser accepts once `{{ ds }}` is rendered, on a daily schedule, in the pipeline's order, with
-similar won deals behind a gate that opens on Mondays only and maintenance behind one that opens on
-Sundays only.
+own parser accepts once `{{ ds }}` is rendered, on a daily schedule, in the pipeline's order
+(retention of raw text last, as in `jobs.pipeline`), with similar won deals behind a gate that opens
+on Mondays only and maintenance behind one that opens on Sundays only.
 """
 
 from __future__ import annotations
@@ -217,7 +217,15 @@ def test_every_task_submits_a_job_module_of_the_packages_with_a_main(dag_module)
         # The packages travel in `make dist`'s zip.
         assert task.kwargs["py_files"] == f"{namespace['RAPPORT_HOME']}/dist/rapport.zip"
         jobs.add(application.stem)
-    assert jobs == {"ingest", "conform", "daily_kpis", "conversation_insights", "similar_deals", "maintenance"}
+    assert jobs == {
+        "ingest",
+        "conform",
+        "daily_kpis",
+        "conversation_insights",
+        "retention",
+        "similar_deals",
+        "maintenance",
+    }
     assert "zip -qr dist/rapport.zip jobs " in (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
 
 
@@ -266,7 +274,8 @@ def test_the_tasks_run_in_the_pipeline_s_order_with_weekly_jobs_behind_monday_an
         ("daily_kpis", "conversation_insights"),
         ("daily_kpis", "on_mondays"),
         ("on_mondays", "similar_deals"),
-        ("conversation_insights", "on_sundays"),
+        ("conversation_insights", "retention"),
+        ("retention", "on_sundays"),
         ("on_sundays", "maintenance"),
     }
     for gate_id, opens_on in (("on_mondays", MONDAY), ("on_sundays", SUNDAY)):
