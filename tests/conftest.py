@@ -14,6 +14,10 @@ TEST_SPARK_CONF = [
     "spark.conf.spark.ui.enabled=false",
     "spark.conf.spark.ui.showConsoleProgress=false",
     "spark.conf.spark.sql.execution.arrow.maxRecordsPerBatch=1000",
+    # Tiny DataFrames: compiling Java for each of the thousands of plans the tests run costs more
+    # than it saves. The interpreted path gives the same rows (Spark's own suites run both).
+    "spark.conf.spark.sql.codegen.wholeStage=false",
+    "spark.conf.spark.sql.codegen.factoryMode=NO_CODEGEN",
 ]
 
 
