@@ -316,23 +316,25 @@ class Lake:
     def version(self, layer: str, table: str) -> int:
         return DeltaTable.forPath(self.spark, self.path(layer, table)).history(1).collect()[0]["version"]
 
-    def counted_since(self, layer: str, table: str, before: int, *metrics: str) -> int:
-        """The sum of the latest commit's operation `metrics` (Delta's own counts, e.g.
-        `numTargetRowsDeleted`), or 0 when nothing was committed since version `before`."""
+    def _metrics_since(self, layer: str, table: str, before: int | None) -> dict[str, str]:
+        """The latest commit's operation metrics (Delta's own counts), or none when nothing was
+        committed since version `before`."""
         latest = DeltaTable.forPath(self.spark, self.path(layer, table)).history(1).collect()[0]
-        if latest["version"] == before:
-            return 0
-        counts = latest["operationMetrics"] or {}
+        if before is not None and latest["version"] == before:
+            return {}
+        return latest["operationMetrics"] or {}
+
+    def counted_since(self, layer: str, table: str, before: int, *metrics: str) -> int:
+        """The sum of the latest commit's operation `metrics` (e.g. `numTargetRowsDeleted`), or 0
+        when nothing was committed since version `before`."""
+        counts = self._metrics_since(layer, table, before)
         return sum(int(counts.get(name, 0)) for name in metrics)
 
     def _rows_added_since(self, layer: str, table: str, before: int | None) -> int:
         """Rows the latest commit added, from Delta's own operation metrics: 0 if the write made no
         commit (Delta commits nothing for an empty frame), and rows copied from rewritten files
         (when `replaceWhere` rewrites a file) are not new rows."""
-        latest = DeltaTable.forPath(self.spark, self.path(layer, table)).history(1).collect()[0]
-        if before is not None and latest["version"] == before:
-            return 0
-        metrics = latest["operationMetrics"] or {}
+        metrics = self._metrics_since(layer, table, before)
         if "numTargetRowsInserted" in metrics:  # a MERGE
             return int(metrics["numTargetRowsInserted"]) + int(metrics.get("numTargetRowsUpdated", 0))
         return int(metrics.get("numOutputRows", 0)) - int(metrics.get("numCopiedRows", 0))
