@@ -28,7 +28,6 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from expectations.runner import validate
-from expectations.silver import silver_suite
 from jobs.config import Config, ConfigError
 from jobs.lake import BRONZE, OPS, SILVER, Lake, cast_to, in_list
 from jobs.quality import keeps_validations
@@ -286,6 +285,8 @@ def _publish(lake: Lake, config: Config, table: str, df: DataFrame, write) -> in
     described = [F.col(f.name).alias(f.name, metadata=f.metadata) for f in schema.fields]  # configured columns'
     df = df.select(*described).localCheckpoint()  # computed once for the suite and the write
     if config.quality.enabled:
+        from expectations.silver import silver_suite  # Great Expectations: seconds to import
+
         validate(df, silver_suite(table), name)
     rows = write(df)
     log.info("%s: %d rows written (%.1f s)", name, rows, time.monotonic() - started)

@@ -18,7 +18,6 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from expectations.gold import gold_suite
 from expectations.runner import validate
 from jobs.config import Config, KpiConfig
 from jobs.conform import MADE_WITH_SETTING, stale_tables
@@ -204,16 +203,20 @@ def _day_condition(days: list[date]) -> str:
     return f"as_of_date IN ({', '.join(sql_string(d.isoformat()) for d in days)})"
 
 
-def publish(lake: Lake, config: Config, table: str, df: DataFrame, days: list[date], computed_at, suite=None) -> int:
-    """Validate one daily table's rows for `days` (with its gold suite, or `suite`), then replace
-    exactly those days' slices with them."""
+def publish(
+    lake: Lake, config: Config, table: str, df: DataFrame, days: list[date], computed_at, max_rank: int | None = None
+) -> int:
+    """Validate one daily table's rows for `days` with its gold suite (`max_rank`: the top k its
+    `rank` may reach), then replace exactly those days' slices with them."""
     started = time.monotonic()
     schema, _ = GOLD_TABLES[table]
     lake.ensure_table(GOLD, table, schema, partition_by=("as_of_date",))
     rows_df = cast_to(df.withColumn("computed_at", F.lit(computed_at).cast("timestamp")), schema).localCheckpoint()
     name = lake.name(GOLD, table)
     if config.quality.enabled:
-        validate(rows_df, suite or gold_suite(table), name)
+        from expectations.gold import gold_suite  # Great Expectations: seconds to import
+
+        validate(rows_df, gold_suite(table, max_rank), name)
     rows = lake.replace_slice(rows_df, GOLD, table, _day_condition(days))
     gold_log.info("%s: %d rows written for %s (%.1f s)", name, rows, _days_text(days), time.monotonic() - started)
     return rows

@@ -25,7 +25,6 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from expectations.bronze import bronze_suite, quarantine_suite
 from expectations.runner import validate
 from jobs import erase
 from jobs.config import Config, is_uri
@@ -411,6 +410,8 @@ def run(spark: SparkSession, config: Config, as_of: date, reprocess: list[str] |
         table = lake.name(BRONZE, source.name)
         bronze_df = bronze_rows(parsed, source, ingested_at, result.run_id)
         if check_quality and total.bronze:
+            from expectations.bronze import bronze_suite  # Great Expectations: seconds to import
+
             validate(bronze_df, bronze_suite(source), table)
         # Parsing ran at full parallelism into the persisted frame; the write is packed into
         # files of about TARGET_FILE_BYTES of landed input each instead of one per input split.
@@ -454,6 +455,8 @@ def run(spark: SparkSession, config: Config, as_of: date, reprocess: list[str] |
         table = lake.name(QUARANTINE, QUARANTINE_TABLE)
         quarantined = sum(result.quarantined_rows.values())
         if check_quality and quarantined:
+            from expectations.bronze import quarantine_suite
+
             validate(quarantine_df, quarantine_suite(), table)
         paths = [f.path for f in files]
         committed = replace_file_rows(

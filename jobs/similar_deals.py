@@ -17,7 +17,6 @@ from datetime import date, timedelta
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from expectations.gold import weekly_suite
 from expectations.runner import validate
 from jobs.config import Config
 from jobs.lake import GOLD, SILVER, Lake, cast_to, sql_string
@@ -216,6 +215,8 @@ def run(spark: SparkSession, config: Config, as_of: date) -> Refresh:
         ).localCheckpoint()
         name = lake.name(GOLD, table)
         if config.quality.enabled:
+            from expectations.gold import weekly_suite  # Great Expectations: seconds to import
+
             check_df = checked(table, rows_df, deals_df, as_of, params.lookback_months, fallback)
             validate(check_df, weekly_suite(table, max_rank, open_count), name)
         condition = f"refreshed_on = {sql_string(refreshed_on.isoformat())}"
