@@ -101,13 +101,45 @@ def pseudonym_salt(config: Config) -> str:
 
 
 def bronze_versions(lake: Lake) -> dict[str, int]:
-    return {s.name: lake.version(BRONZE, s.name) for s in SOURCES}
+    """The latest version of each bronze table there is."""
+    return {s.name: lake.version(BRONZE, s.name) for s in SOURCES if lake.exists(BRONZE, s.name)}
 
 
-def _last_state(lake: Lake) -> dict[str, int]:
+# --- conform's position in bronze (ops.conform_state) --------------------------------------------------------------
+
+
+def read_positions(lake: Lake) -> dict[str, int]:
+    """The version of each bronze table conform has read to ({} before the first conform)."""
     if not lake.exists(OPS, CONFORM_STATE_TABLE):
         return {}
     return {r["bronze_table"]: r["bronze_version"] for r in lake.read(OPS, CONFORM_STATE_TABLE).collect()}
+
+
+def move_positions(lake: Lake, moved: dict[str, int]) -> None:
+    """Move conform's position in the bronze tables of `moved` to the versions given, each one's
+    `conformed_at` kept. For the jobs that commit to bronze behind conform's back and leave it
+    nothing to read there: erasure and retention change silver alike, maintenance changes no row.
+    The next conform must not take their commits for news (one to a CRM table rebuilds silver)."""
+    if not moved:
+        return
+    rows = [
+        (r["bronze_table"], moved.get(r["bronze_table"], r["bronze_version"]), r["conformed_at"])
+        for r in lake.read(OPS, CONFORM_STATE_TABLE).collect()
+    ]
+    lake.overwrite(lake.spark.createDataFrame(rows, CONFORM_STATE_SCHEMA), OPS, CONFORM_STATE_TABLE)
+
+
+def move_past(lake: Lake, versions_before: dict[str, int]) -> list[str]:
+    """Move conform's position past the commits made since `versions_before` (`bronze_versions`)
+    to the bronze tables conform had read to then; the tables moved."""
+    positions = read_positions(lake)
+    moved = {
+        table: now
+        for table, before in versions_before.items()
+        if positions.get(table) == before and (now := lake.version(BRONZE, table)) != before
+    }
+    move_positions(lake, moved)
+    return sorted(moved)
 
 
 CRM_CONFORMERS = {
@@ -432,7 +464,7 @@ def refresh_day_sums(lake: Lake, config: Config, days: set[str], tables: list[st
     return written
 
 
-def _activity_days(lake: Lake, keys_df: DataFrame) -> set[str]:
+def activity_days(lake: Lake, keys_df: DataFrame) -> set[str]:
     """The UTC days of silver's activities with these keys, as ISO dates."""
     rows = (
         lake.read(SILVER, "activities")
@@ -557,7 +589,7 @@ def run(spark: SparkSession, config: Config, full: bool = False) -> ConformResul
     `full`); a change to any CRM table rebuilds silver, since every link depends on the CRM."""
     lake = Lake(spark, config)
     versions = bronze_versions(lake)
-    last = _last_state(lake)
+    last = read_positions(lake)
     changed = {table for table, version in versions.items() if last.get(table) != version}
     made = make_missing_transcript_tables(lake, config) if last and not full else {}
     if not full and not changed:

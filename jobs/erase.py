@@ -54,7 +54,17 @@ from pyspark.sql import types as T
 
 from jobs import conform
 from jobs.config import Config
-from jobs.conform import DAY_SUM_TABLES, RESPONSES_TABLE, pseudonym_salt, refresh_day_sums, refresh_threads
+from jobs.conform import (
+    DAY_SUM_TABLES,
+    RESPONSES_TABLE,
+    activity_days,
+    bronze_versions,
+    move_past,
+    pseudonym_salt,
+    read_positions,
+    refresh_day_sums,
+    refresh_threads,
+)
 from jobs.lake import BRONZE, GOLD, OPS, QUARANTINE, SILVER, USER_TABLES, Lake, in_list
 from jobs.quality import keeps_validations
 from jobs.runtime import JobError, build_session, job_parser, parse_job_args, run_job
@@ -62,8 +72,6 @@ from schemas.bronze import LEDGER_TABLE, QUARANTINE_TABLE
 from schemas.gold import GOLD_TABLES
 from schemas.landing import SOURCES
 from schemas.ops import (
-    CONFORM_STATE_SCHEMA,
-    CONFORM_STATE_TABLE,
     DQ_RESULTS_TABLE,
     ERASURES_SCHEMA,
     ERASURES_TABLE,
@@ -324,7 +332,7 @@ def touched_days(lake: Lake, keys: dict[str, DataFrame]) -> set[str]:
     if "record" in keys and lake.exists(SILVER, "record_links"):
         links = lake.read(SILVER, "record_links").join(keys["record"], on=["record_type", "record_id"], how="left_semi")
         touched.append(links.select("activity_key"))
-    return conform._activity_days(lake, _union(touched).distinct()) if touched else set()
+    return activity_days(lake, _union(touched).distinct()) if touched else set()
 
 
 def refresh_silver(lake: Lake, config: Config, keys: dict[str, DataFrame], days: set[str]) -> set[tuple[str, str]]:
@@ -387,40 +395,10 @@ def erase(spark: SparkSession, config: Config, addresses: list[str], salt: str) 
 # --- the conform state -------------------------------------------------------------------------------------------
 
 
-def bronze_versions(lake: Lake) -> dict[str, int]:
-    return {s.name: lake.version(BRONZE, s.name) for s in SOURCES if lake.exists(BRONZE, s.name)}
-
-
-def conform_state(lake: Lake) -> dict[str, int]:
-    if not lake.exists(OPS, CONFORM_STATE_TABLE):
-        return {}
-    return {r["bronze_table"]: r["bronze_version"] for r in lake.read(OPS, CONFORM_STATE_TABLE).collect()}
-
-
-def advance_conform_state(lake: Lake, versions_before: dict[str, int]) -> list[str]:
-    """Move the conform state past this job's commits to the bronze tables silver was conformed up
-    to before them: silver was changed alike, so conform has nothing to redo, and a purged log
-    needs no version before them."""
-    if not lake.exists(OPS, CONFORM_STATE_TABLE):
-        return []
-    rows = lake.read(OPS, CONFORM_STATE_TABLE).collect()
-    moved = {}
-    for row in rows:
-        table, version = row["bronze_table"], row["bronze_version"]
-        if versions_before.get(table) == version and (now := lake.version(BRONZE, table)) != version:
-            moved[table] = now
-    if moved:
-        state = [
-            (r["bronze_table"], moved.get(r["bronze_table"], r["bronze_version"]), r["conformed_at"]) for r in rows
-        ]
-        lake.overwrite(lake.spark.createDataFrame(state, CONFORM_STATE_SCHEMA), OPS, CONFORM_STATE_TABLE)
-    return sorted(moved)
-
-
 def conform_if_behind(spark: SparkSession, config: Config, lake: Lake) -> None:
     """Conform what bronze holds that silver has not read: a purged log loses the versions the
     conform state points into."""
-    state = conform_state(lake)
+    state = read_positions(lake)
     behind = [t for t, v in bronze_versions(lake).items() if state and state.get(t) != v]
     if behind:
         log.info("bronze has changes conform has not read (%s): conforming them before purging", ", ".join(behind))
@@ -645,7 +623,7 @@ def run(
         log.info("erasing %d addresses (%s), run %s", len(addresses), ", ".join(result.references), result.run_id)
         before = bronze_versions(lake)
         changes = erase(spark, config, addresses, salt)
-        advance_conform_state(lake, before)
+        move_past(lake, before)  # silver was changed alike: nothing to redo
         for layer, table in changes.tables:
             again = (
                 " (made again from silver where the erased activities were)"
@@ -668,7 +646,7 @@ def run(
     if to_purge:
         before = bronze_versions(lake)
         result.purged = purge(lake, to_purge, 0 if purge_now else retain_hours)
-        advance_conform_state(lake, before)
+        move_past(lake, before)  # silver was changed alike: nothing to redo
         purged_at = datetime.now(UTC).replace(microsecond=0)
         mark_purged(lake, [run_id for run_id, _ in due], purged_at)
     if addresses:

@@ -42,9 +42,9 @@ from pyspark.sql import functions as F
 
 from jobs import faults
 from jobs.config import Config, MaintenanceConfig
-from jobs.lake import BRONZE, CONFLICTS, OPS, USER_TABLES, Lake
+from jobs.conform import move_positions, read_positions
+from jobs.lake import BRONZE, CONFLICTS, USER_TABLES, Lake
 from jobs.runtime import JobError, build_session, job_parser, parse_job_args, run_job
-from schemas.ops import CONFORM_STATE_SCHEMA, CONFORM_STATE_TABLE
 
 log = logging.getLogger("rapport.maintenance")
 
@@ -226,13 +226,6 @@ def check_vacuum_retention(spark: SparkSession, hours: int) -> None:
         )
 
 
-def conform_read_versions(lake: Lake) -> dict[str, int]:
-    """The bronze versions conform has read (its change feed position), by bronze table."""
-    if not lake.exists(OPS, CONFORM_STATE_TABLE):
-        return {}
-    return {r["bronze_table"]: r["bronze_version"] for r in lake.read(OPS, CONFORM_STATE_TABLE).collect()}
-
-
 def unread_changes(spark: SparkSession, path: str, read: int, version: int) -> bool:
     """Whether commits after version `read` change rows: anything but this job's own commits, or
     commits the log no longer holds."""
@@ -257,11 +250,7 @@ def move_conform_state(lake: Lake, conform_read: dict[str, int], bronze: list[Ta
             moved[table] = version
     if not moved:
         return []
-    state = [
-        (row["bronze_table"], moved.get(row["bronze_table"], row["bronze_version"]), row["conformed_at"])
-        for row in lake.read(OPS, CONFORM_STATE_TABLE).collect()
-    ]
-    lake.overwrite(lake.spark.createDataFrame(state, CONFORM_STATE_SCHEMA), OPS, CONFORM_STATE_TABLE)
+    move_positions(lake, moved)
     log.info("conform's position moved past this job's commits to bronze %s", ", ".join(sorted(moved)))
     return sorted(moved)
 
@@ -323,7 +312,7 @@ def run(spark: SparkSession, config: Config, tables: list[str] | None = None) ->
     lake = Lake(spark, config)
     chosen = [(layer, table) for layer, table in USER_TABLES if tables is None or f"{layer}.{table}" in tables]
     present = [(layer, table) for layer, table in chosen if lake.exists(layer, table)]
-    conform_read = conform_read_versions(lake)
+    conform_read = read_positions(lake)
     listing = None if LISTING_PARALLELISM in config.spark.conf else str(spark.sparkContext.defaultParallelism)
     started = time.monotonic()
     # Bronze first: conform's position moves past this job's commits to it before ops is maintained.

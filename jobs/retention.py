@@ -31,10 +31,10 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.config import Config
-from jobs.lake import BRONZE, OPS, QUARANTINE, SILVER, Lake
+from jobs.conform import move_past
+from jobs.lake import BRONZE, QUARANTINE, SILVER, Lake
 from jobs.runtime import build_session, job_parser, parse_job_args, run_job
 from schemas.bronze import QUARANTINE_TABLE
-from schemas.ops import CONFORM_STATE_SCHEMA, CONFORM_STATE_TABLE
 from transforms.retention import (
     HAPPENED_AT,
     TEXT_FIELDS,
@@ -155,31 +155,6 @@ def retain_quarantine(lake: Lake, before: datetime) -> dict[str, int]:
     return {lake.name(QUARANTINE, QUARANTINE_TABLE): changed}
 
 
-def _conform_state(lake: Lake) -> dict[str, int]:
-    if not lake.exists(OPS, CONFORM_STATE_TABLE):
-        return {}
-    return {r["bronze_table"]: r["bronze_version"] for r in lake.read(OPS, CONFORM_STATE_TABLE).collect()}
-
-
-def move_conform_state(lake: Lake, versions_before: dict[str, int]) -> list[str]:
-    """Advance the conform state past retention's commits to bronze tables that silver was
-    conformed up to before them: retention changed silver alike, so conform has nothing to redo."""
-    state = _conform_state(lake)
-    moved = {}
-    for table, before in versions_before.items():
-        after = lake.version(BRONZE, table)
-        if after != before and state.get(table) == before:
-            moved[table] = after
-    if not moved:
-        return []
-    rows = [
-        (r["bronze_table"], moved.get(r["bronze_table"], r["bronze_version"]), r["conformed_at"])
-        for r in lake.read(OPS, CONFORM_STATE_TABLE).collect()
-    ]
-    lake.overwrite(lake.spark.createDataFrame(rows, CONFORM_STATE_SCHEMA), OPS, CONFORM_STATE_TABLE)
-    return sorted(moved)
-
-
 def run(spark: SparkSession, config: Config, as_of: date) -> RetentionResult:
     """Remove the raw text of activities older than `retention.raw_text_days` before `as_of`."""
     days = config.retention.raw_text_days
@@ -195,7 +170,7 @@ def run(spark: SparkSession, config: Config, as_of: date) -> RetentionResult:
     rows = retain_silver(lake, before, calls)
     rows |= retain_quarantine(lake, before)
     rows |= retain_bronze(lake, before, calls)
-    moved = move_conform_state(lake, bronze_before)
+    moved = move_past(lake, bronze_before)  # silver was changed alike: nothing to redo
     for table, changed in rows.items():
         log.info("%s: text removed from %d rows", table, changed)
     if moved:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 import pytest
 
 from jobs import maintenance
+from jobs.conform import read_positions
 from jobs.lake import BRONZE, GOLD, OPS, USER_TABLES, Lake
 from jobs.runtime import JobError
 from schemas.gold import GOLD_TABLES
@@ -159,7 +160,7 @@ def test_a_bronze_table_conform_has_not_read_to_its_end_is_left_for_after_confor
     assert (maintained.left, maintained.after.files, maintained.after.version) == (None, 1, version + 2)
     assert (again.left, again.done, again.changed) == (None, [], False)
     # ... and conform's position moved past them: the next conform has nothing new to read.
-    assert maintenance.conform_read_versions(lake) == {"emails": version + 2}
+    assert read_positions(lake) == {"emails": version + 2}
     assert lake.version(OPS, CONFORM_STATE_TABLE) == state_version  # the second run had nothing to move
 
 
