@@ -203,7 +203,8 @@ class MaintenanceConfig(Parameters):
     # Days of Delta log every table keeps (delta.logRetentionDuration; older entries go when a
     # checkpoint is written). Time travel and the change feed end with VACUUM's 7 days anyway; conform
     # reads bronze's change feed from its last run, so keep this longer than conform may not run.
-    log_retention_days: PositiveInt = 7
+    # Delta refuses less than the tables' delta.deletedFileRetentionDuration (its default, 7 days).
+    log_retention_days: Annotated[int, Field(ge=7)] = 7
 
 
 class Config(Parameters):

@@ -54,6 +54,7 @@ def test_defaults_live_in_the_model_and_the_file_says_only_what_differs(tmp_path
         ("kpi.health.fair_at=70", r"kpi\.health: fair_at \(70\) must not be above good_at \(60\)"),
         ("org.internal_domains=acme.com", r"org\.internal_domains = 'acme\.com': expected a valid list"),
         ("quality.enabled=yes please", r"quality\.enabled = 'yes please': expected a valid boolean"),
+        ("maintenance.log_retention_days=2", r"log_retention_days = 2: expected greater than or equal to 7"),
         ("kpi.health=3", r"--set kpi\.health is a section: set one of its keys \(frequency_days, "),
         ("paths.landing.deeper=1", r"unknown key 'paths\.landing\.deeper': paths\.landing is a value, not a section"),
         ("paths.landing", r"expected dotted\.key=value"),
