@@ -184,6 +184,16 @@ def _identity(config) -> str:
     return f"{config.type}:{sorted(config.kwargs.items(), key=lambda kv: kv[0])!r}"
 
 
+def _spark_condition(condition, parser) -> str | None | bool:
+    """A row condition as the Spark SQL text GX passes to `filter`; None without one; False for
+    one this pass does not evaluate (GX's own condition grammar)."""
+    if condition is None:
+        return None
+    if isinstance(condition, dict) and condition.get("type") == "pass_through":
+        condition = condition.get("pass_through_filter")  # how GX 1.x keeps a condition given as text
+    return condition if parser == "spark" and isinstance(condition, str) else False
+
+
 def _unexpected(config):
     """The number of rows an expectation finds unexpected, as one aggregate Spark column (for
     uniqueness: more than zero exactly when GX finds duplicates); None when this pass cannot
@@ -191,8 +201,11 @@ def _unexpected(config):
     from pyspark.sql import functions as F
 
     kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
+    row_condition = _spark_condition(kwargs.pop("row_condition", None), kwargs.pop("condition_parser", None))
+    if row_condition is False or (row_condition and config.type not in ROW_CONDITION_TYPES):
+        return None  # a condition in GX's own grammar, or on a table-wide expectation
     if set(kwargs) - ONE_PASS_KWARGS.get(config.type, set()):
-        return None  # e.g. `mostly`, strict bounds, a row condition
+        return None  # e.g. `mostly`, strict bounds
     column = F.col(kwargs["column"]) if "column" in kwargs else None
     if config.type == "expect_column_values_to_not_be_null":
         condition = column.isNull()
@@ -221,6 +234,9 @@ def _unexpected(config):
         return F.count(F.when(kept, F.lit(1))) - F.count_distinct(F.when(kept, F.struct(*columns)))
     else:
         return None
+    if row_condition:
+        # GX leaves out the rows the condition does not hold for (false or null) before it counts.
+        condition = F.expr(row_condition) & condition
     return F.count(F.when(condition, F.lit(1)))
 
 
@@ -233,6 +249,14 @@ ONE_PASS_KWARGS = {
     "expect_column_values_to_be_unique": {"column"},
     "expect_compound_columns_to_be_unique": {"column_list"},
     "expect_table_row_count_to_equal": {"value"},
+}
+# The expectations of one value per row, which the pass evaluates under a Spark SQL row condition.
+ROW_CONDITION_TYPES = {
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_in_set",
+    "expect_column_values_to_be_between",
+    "expect_column_values_to_not_match_regex",
+    "expect_column_values_to_match_regex",
 }
 
 
