@@ -44,14 +44,10 @@ def with_tracked_flag(activities_df: DataFrame, participants_df: DataFrame) -> D
     )
 
 
-def filter_tracked_activities(activities_df: DataFrame, participants_df: DataFrame) -> DataFrame:
-    """Activities that are not left out (see `with_tracked_flag`)."""
-    return with_tracked_flag(activities_df, participants_df).filter("is_tracked").drop("is_tracked")
-
-
 def _link(df: DataFrame, record_type: str, record_id: str, reason: str) -> DataFrame:
     return df.select(
         "activity_key",
+        "activity_type",
         F.lit(record_type).alias("record_type"),
         F.col(record_id).alias("record_id"),
         F.lit(reason).alias("reason"),
@@ -61,6 +57,7 @@ def _link(df: DataFrame, record_type: str, record_id: str, reason: str) -> DataF
 def _regarding_links(activities_df: DataFrame) -> DataFrame:
     return activities_df.filter(F.col("regarding_id").isNotNull() & F.col("regarding_type").isNotNull()).select(
         "activity_key",
+        "activity_type",
         F.col("regarding_type").alias("record_type"),
         F.col("regarding_id").alias("record_id"),
         F.lit("regarding").alias("reason"),
@@ -70,7 +67,7 @@ def _regarding_links(activities_df: DataFrame) -> DataFrame:
 def _account_domain_links(participants_df: DataFrame, accounts_df: DataFrame) -> DataFrame:
     domains = accounts_df.select("account_id", F.explode("email_domains").alias("domain"))
     outside = participants_df.filter(~F.col("is_internal")).select(
-        "activity_key", F.substring_index(F.col("address"), "@", -1).alias("domain")
+        "activity_key", "activity_type", F.substring_index(F.col("address"), "@", -1).alias("domain")
     )
     return _link(outside.join(domains, on="domain", how="inner"), ACCOUNT, "account_id", "domain")
 
@@ -103,10 +100,10 @@ def _opportunity_candidates(people_df: DataFrame, opportunities_df: DataFrame, a
     customer_side, team_side = _deal_people(opportunities_df, accounts_df)
     customer_pairs_df = (
         people_df.filter(~F.col("is_internal") & F.col("contact_id").isNotNull())
-        .select("activity_key", "contact_id")
+        .select("activity_key", "activity_type", "contact_id")
         .distinct()
         .join(customer_side, on="contact_id", how="inner")
-        .select("activity_key", "opportunity_id")
+        .select("activity_key", "activity_type", "opportunity_id")
         .distinct()
     )
     return customer_pairs_df.join(team_side, on="opportunity_id", how="inner")
@@ -115,13 +112,13 @@ def _opportunity_candidates(people_df: DataFrame, opportunities_df: DataFrame, a
 def _lead_candidates(people_df: DataFrame, leads_df: DataFrame) -> DataFrame:
     """(activity_key, lead_id, user_id): the lead's address or one of its stakeholders is a
     participant; with the lead's owner, to be matched with who took part."""
-    by_address = people_df.filter(F.col("lead_id").isNotNull()).select("activity_key", "lead_id")
+    by_address = people_df.filter(F.col("lead_id").isNotNull()).select("activity_key", "activity_type", "lead_id")
     stakeholders = leads_df.select("lead_id", F.explode("stakeholder_contact_ids").alias("contact_id"))
     by_stakeholder = (
         people_df.filter(F.col("contact_id").isNotNull())
-        .select("activity_key", "contact_id")
+        .select("activity_key", "activity_type", "contact_id")
         .join(stakeholders, on="contact_id", how="inner")
-        .select("activity_key", "lead_id")
+        .select("activity_key", "activity_type", "lead_id")
     )
     owners = leads_df.filter(F.col("owner_id").isNotNull()).select("lead_id", F.col("owner_id").alias("user_id"))
     return by_address.unionByName(by_stakeholder).distinct().join(owners, on="lead_id", how="inner")
@@ -132,7 +129,7 @@ def _with_user_taking_part(candidates_df: DataFrame, people_df: DataFrame, recor
     users_df = people_df.filter(F.col("user_id").isNotNull()).select("activity_key", "user_id").distinct()
     return (
         candidates_df.join(users_df, on=["activity_key", "user_id"], how="left_semi")
-        .select("activity_key", record_id)
+        .select("activity_key", "activity_type", record_id)
         .distinct()
     )
 
@@ -157,12 +154,13 @@ def with_every_record_of_the_address(people_df: DataFrame, contacts_df: DataFram
 
 
 def _linkable(activities_df: DataFrame, participants_df: DataFrame, contacts_df: DataFrame, leads_df: DataFrame):
-    """The tracked activities, and their participants that may link, once per record of their address."""
-    tracked_df = filter_tracked_activities(activities_df, participants_df).select(
+    """The tracked activities (silver's `is_tracked`, see `with_tracked_flag`), and their
+    participants that may link, once per record of their address."""
+    tracked_df = activities_df.filter("is_tracked").select(
         "activity_key", "activity_type", "regarding_type", "regarding_id"
     )
-    keys = tracked_df.select("activity_key", "activity_type")
-    people = with_tracked_flags(participants_df).join(keys, on=["activity_key", "activity_type"], how="inner")
+    keys = tracked_df.select("activity_key")
+    people = with_tracked_flags(participants_df).join(keys, on="activity_key", how="left_semi")
     return tracked_df, with_every_record_of_the_address(people, contacts_df, leads_df)
 
 
@@ -207,8 +205,10 @@ def link_records(
     link_by_domain: bool = True,
     meetings_need_regarding: bool = True,
 ) -> DataFrame:
+    """Silver activities (with `is_tracked`) and participants, and the CRM -> the links of section 1.
+    Every row carries its activity's type from where it was found, so that no join with the
+    activities is needed at the end."""
     tracked_df, people = _linkable(activities_df, participants_df, contacts_df, leads_df)
-    keys = tracked_df.select("activity_key", "activity_type")
     contact_people = people.filter(F.col("contact_id").isNotNull())
     candidates = _rule_candidates(people, accounts_df, leads_df, opportunities_df, meetings_need_regarding)
     links = [
@@ -232,10 +232,17 @@ def link_records(
         F.lit(CONTACT).alias("record_type"), F.col("contact_id").alias("record_id")
     )
     rank = F.create_map(*[x for reason, r in REASON_RANK.items() for x in (F.lit(reason), F.lit(r))])
+    by_rank = F.array(*[F.lit(reason) for reason in sorted(REASON_RANK, key=REASON_RANK.get)])
     return (
         all_links.join(untracked_contacts, on=["record_type", "record_id"], how="left_anti")
-        .join(keys, on="activity_key", how="inner")
         .groupBy("activity_key", "activity_type", "record_type", "record_id")
-        .agg(F.min_by("reason", rank[F.col("reason")]).alias("reason"))
-        .select("activity_key", "activity_type", "record_type", "record_id", "reason")
+        # The smallest rank, a number: a hash aggregate, where `min_by` of a text sorts every link.
+        .agg(F.min(rank[F.col("reason")]).alias("rank"))
+        .select(
+            "activity_key",
+            "activity_type",
+            "record_type",
+            "record_id",
+            F.element_at(by_rank, F.col("rank")).alias("reason"),
+        )
     )

@@ -2,7 +2,7 @@
 
 from chispa import assert_df_equality
 
-from transforms.record_links import link_records
+from transforms.record_links import link_records, with_tracked_flag
 
 PARTICIPANT_COLUMNS = (
     "activity_key string, activity_type string, role string, address string, is_internal boolean, "
@@ -75,7 +75,9 @@ def test_links_follow_every_rule_of_section_1(spark):
         "sales_team_user_ids array<string>, stakeholder_contact_ids array<string>",
     )
 
-    links_df = link_records(activities_df, participants_df, accounts_df, contacts_df, leads_df, opportunities_df)
+    tracked_df = with_tracked_flag(activities_df, participants_df)  # as silver has them
+
+    links_df = link_records(tracked_df, participants_df, accounts_df, contacts_df, leads_df, opportunities_df)
 
     expected_df = spark.createDataFrame(
         [
