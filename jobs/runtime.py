@@ -185,6 +185,10 @@ def build_session(config: Config, app_name: str | None = None):
         "spark.driver.extraJavaOptions": driver_java,
         "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
         "spark.sql.ansi.enabled": "true",
+        # Ingest reads the files it planned by their paths. Spark lists more than 32 given paths in a
+        # job of one task per path (10,000 by default): 22 s of task overhead for 10,000 landed
+        # files, twice a run. 32 tasks list them in about 5 s here and still fan out on object storage.
+        "spark.sql.sources.parallelPartitionDiscovery.parallelism": "32",
     }
     if config.catalog.metastore == "embedded":
         if is_uri(lake) and not lake.startswith("file:"):
