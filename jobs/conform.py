@@ -24,6 +24,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -67,6 +68,7 @@ DAY_SUM_TABLES = (DAYS_TABLE, PEOPLE_DAYS_TABLE, CONNECTION_DAYS_TABLE)
 RESPONSE_WINDOW_PROPERTY = "rapport.response_window_days"
 CRM_SOURCES = ("crm_users", "crm_accounts", "crm_contacts", "crm_leads", "crm_opportunities")
 ACTIVITY_SOURCES = {"emails": "email_id", "meetings": "meeting_id", "calls": "call_id", "tasks": "task_id"}
+UNREAD_LANDING_COLUMNS = ("raw_record", "file_modified_at", "ingested_at")
 ACTIVITY_KINDS = {"emails": "email", "meetings": "meeting", "calls": "call", "tasks": "task"}
 
 DESCRIPTION = """\
@@ -166,28 +168,36 @@ def activity_tables(
     """Activities, participants and record links of the given bronze activity rows. Each row of
     these tables depends only on its own activity's versions and on the CRM, so any subset of
     activities can be conformed alone and merged."""
-    # Each deduplicated activity frame feeds several silver tables: computed once.
+    # Each deduplicated activity frame feeds the participants and the activities: computed once,
+    # without the landed text (raw_record: most of a bronze row), which neither reads; kept on
+    # local disk, not in the heap, and released as soon as both are made.
     latest = {
-        source: filter_latest_version(df, ACTIVITY_SOURCES[source]).localCheckpoint()
+        source: filter_latest_version(df.drop(*UNREAD_LANDING_COLUMNS), ACTIVITY_SOURCES[source]).persist(
+            StorageLevel.DISK_ONLY
+        )
         for source, df in activity_bronze.items()
     }
     emails, meetings, calls, tasks = (latest[s] for s in ("emails", "meetings", "calls", "tasks"))
     internal_domains = config.org.internal_domains
-    participants = explode_participants(
-        emails,
-        meetings,
-        calls,
-        tasks,
-        crm["users"],
-        crm["contacts"],
-        crm["leads"],
-        crm["accounts"],
-        internal_domains,
-        salt,
-    ).localCheckpoint()
-    activities = with_tracked_flag(
-        conform_activities(emails, meetings, calls, tasks, crm["users"], internal_domains), participants
-    ).localCheckpoint()
+    try:
+        participants = explode_participants(
+            emails,
+            meetings,
+            calls,
+            tasks,
+            crm["users"],
+            crm["contacts"],
+            crm["leads"],
+            crm["accounts"],
+            internal_domains,
+            salt,
+        ).localCheckpoint()
+        activities = with_tracked_flag(
+            conform_activities(emails, meetings, calls, tasks, crm["users"], internal_domains), participants
+        ).localCheckpoint()
+    finally:
+        for df in latest.values():
+            df.unpersist()
     links = link_records(
         activities,
         participants,
