@@ -184,14 +184,16 @@ def _identity(config) -> str:
     return f"{config.type}:{sorted(config.kwargs.items(), key=lambda kv: kv[0])!r}"
 
 
-def _spark_condition(condition, parser) -> str | None | bool:
-    """A row condition as the Spark SQL text GX passes to `filter`; None without one; False for
-    one this pass does not evaluate (GX's own condition grammar)."""
+def _row_condition(kwargs: dict) -> tuple[bool, str | None]:
+    """Take the row condition out of an expectation's arguments: whether this pass can evaluate it,
+    and its Spark SQL text (None without one). GX 1.x keeps a condition given as text as
+    `{"type": "pass_through", "pass_through_filter": text}`; one in GX's own grammar is left to GX."""
+    condition, parser = kwargs.pop("row_condition", None), kwargs.pop("condition_parser", None)
     if condition is None:
-        return None
+        return True, None
     if isinstance(condition, dict) and condition.get("type") == "pass_through":
-        condition = condition.get("pass_through_filter")  # how GX 1.x keeps a condition given as text
-    return condition if parser == "spark" and isinstance(condition, str) else False
+        condition = condition.get("pass_through_filter")
+    return (parser == "spark" and isinstance(condition, str)), condition
 
 
 def _unexpected(config):
@@ -201,8 +203,8 @@ def _unexpected(config):
     from pyspark.sql import functions as F
 
     kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
-    row_condition = _spark_condition(kwargs.pop("row_condition", None), kwargs.pop("condition_parser", None))
-    if row_condition is False or (row_condition and config.type not in ROW_CONDITION_TYPES):
+    evaluable, row_condition = _row_condition(kwargs)
+    if not evaluable or (row_condition and config.type not in ROW_CONDITION_TYPES):
         return None  # a condition in GX's own grammar, or on a table-wide expectation
     if set(kwargs) - ONE_PASS_KWARGS.get(config.type, set()):
         return None  # e.g. `mostly`, strict bounds

@@ -95,7 +95,7 @@ def _deal_people(opportunities_df: DataFrame, accounts_df: DataFrame) -> tuple[D
 
 
 def _opportunity_candidates(people_df: DataFrame, opportunities_df: DataFrame, accounts_df: DataFrame) -> DataFrame:
-    """(activity_key, opportunity_id, user_id): an external participant is one of the deal's
+    """(activity_key, activity_type, opportunity_id, user_id): an external participant is one of the deal's
     people; each such pair once per user of the deal's team, to be matched with who took part."""
     customer_side, team_side = _deal_people(opportunities_df, accounts_df)
     customer_pairs_df = (
@@ -110,7 +110,7 @@ def _opportunity_candidates(people_df: DataFrame, opportunities_df: DataFrame, a
 
 
 def _lead_candidates(people_df: DataFrame, leads_df: DataFrame) -> DataFrame:
-    """(activity_key, lead_id, user_id): the lead's address or one of its stakeholders is a
+    """(activity_key, activity_type, lead_id, user_id): the lead's address or one of its stakeholders is a
     participant; with the lead's owner, to be matched with who took part."""
     by_address = people_df.filter(F.col("lead_id").isNotNull()).select("activity_key", "activity_type", "lead_id")
     stakeholders = leads_df.select("lead_id", F.explode("stakeholder_contact_ids").alias("contact_id"))
@@ -125,7 +125,7 @@ def _lead_candidates(people_df: DataFrame, leads_df: DataFrame) -> DataFrame:
 
 
 def _with_user_taking_part(candidates_df: DataFrame, people_df: DataFrame, record_id: str) -> DataFrame:
-    """(activity_key, record_id) of the candidates whose user is a participant of the activity."""
+    """(activity_key, activity_type, record_id) of the candidates whose user is a participant of the activity."""
     users_df = people_df.filter(F.col("user_id").isNotNull()).select("activity_key", "user_id").distinct()
     return (
         candidates_df.join(users_df, on=["activity_key", "user_id"], how="left_semi")
