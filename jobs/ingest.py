@@ -436,12 +436,7 @@ def run(spark: SparkSession, config: Config, as_of: date, reprocess: list[str] |
         return total, bad_df
 
     work = [(s, [f for f in files if f.source == s.name]) for s in SOURCES]
-    # Largest first (by landed bytes), so that the small sources fill in beside the large ones
-    # instead of one large source running alone at the end (transcripts are the most bytes).
-    work = sorted(
-        [(source, source_files) for source, source_files in work if source_files],
-        key=lambda item: -sum(f.size for f in item[1]),
-    )
+    work = [(source, source_files) for source, source_files in work if source_files]
     try:
         # Sources are independent tables: run them side by side, so that one source's Python
         # parsing, commits and checks overlap another's, and both cores stay busy.
