@@ -65,6 +65,9 @@ PEOPLE_DAYS_TABLE, CONNECTION_DAYS_TABLE = "record_people_days", "connection_day
 # Silver's sums per day of what the daily KPIs need of history, made from silver's activities and
 # kept by replacing the days whose activities changed.
 DAY_SUM_TABLES = (DAYS_TABLE, PEOPLE_DAYS_TABLE, CONNECTION_DAYS_TABLE)
+# Partitioned by the day their activities happened on: a merge replaces the partitions of the days
+# it touched and reads or rewrites nothing of the other days.
+DAY_SUM_PARTITIONS = ("activity_on",)
 RESPONSE_WINDOW_PROPERTY = "rapport.response_window_days"
 CRM_SOURCES = ("crm_users", "crm_accounts", "crm_contacts", "crm_leads", "crm_opportunities")
 ACTIVITY_SOURCES = {"emails": "email_id", "meetings": "meeting_id", "calls": "call_id", "tasks": "task_id"}
@@ -317,6 +320,11 @@ def fragment_table(transcripts_bronze: DataFrame) -> DataFrame:
     return number_fragments(explode_fragments(filter_latest_version(transcripts_bronze, "call_id")))
 
 
+# Silver tables made from bronze transcripts alone: one missing from a lake conformed before it
+# existed (call_fragments came later) is made alone, instead of rebuilding all of silver.
+TRANSCRIPT_TABLES = {"call_turns": turn_table, "call_fragments": fragment_table}
+
+
 def _publish(lake: Lake, config: Config, table: str, df: DataFrame, write) -> int:
     """Cast one silver frame to its table's schema, validate it, then write it with `write(df)`;
     return the rows written."""
@@ -416,11 +424,10 @@ def _record_made_with(lake: Lake, config: Config, table: str) -> None:
 
 
 def rebuild_stale(lake: Lake, config: Config, stale: list[str]) -> dict[str, int]:
-    """Make again, from silver, the `stale` tables (missing, or made with other parameters than
-    the configuration's)."""
+    """Make again, from silver, the `stale` tables (`tables_to_remake`)."""
     written: dict[str, int] = {}
     for table in stale:
-        log.info("conform: %s is missing or was made with other parameters: making it from silver", table)
+        log.info("conform: %s is missing, or made with other parameters or layout: making it from silver", table)
     day_sums = [t for t in DAY_SUM_TABLES if t in stale]
     if day_sums:
         written |= rebuild_day_sums(lake, config, day_sums)
@@ -453,21 +460,50 @@ def _day_sums(lake: Lake, config: Config, tables: list[str], days: list[str] | N
 
 
 def rebuild_day_sums(lake: Lake, config: Config, tables: list[str] = DAY_SUM_TABLES) -> dict[str, int]:
-    """Every per-day sum of `tables` again, from silver (first conform, or a parameter changed)."""
+    """Every per-day sum of `tables` again, from silver (first conform, or a parameter or the layout
+    changed), one file per day."""
     written = {}
     for table, df in _day_sums(lake, config, list(tables)).items():
-        written[table] = _publish(lake, config, table, df, lambda d, t=table: lake.overwrite(d, SILVER, t))
+        written[table] = _publish(
+            lake,
+            config,
+            table,
+            df.repartition(*DAY_SUM_PARTITIONS),
+            lambda d, t=table: lake.overwrite(d, SILVER, t, partition_by=DAY_SUM_PARTITIONS),
+        )
         _record_made_with(lake, config, table)
     return written
+
+
+def laid_out_otherwise(lake: Lake) -> list[str]:
+    """The daily sum tables there are that are not partitioned by day (made before they were)."""
+    return [
+        table
+        for table in DAY_SUM_TABLES
+        if lake.exists(SILVER, table) and lake.partition_columns(SILVER, table) != DAY_SUM_PARTITIONS
+    ]
+
+
+def tables_to_remake(lake: Lake, config: Config) -> list[str]:
+    """The tables made from silver to make again whole: missing, made with other parameters than
+    the configuration's, or laid out otherwise."""
+    stale = stale_tables(lake, config)
+    return stale + [t for t in laid_out_otherwise(lake) if t not in stale]
 
 
 def refresh_day_sums(lake: Lake, config: Config, days: set[str], tables: list[str]) -> dict[str, int]:
     """The per-day sums of the days whose activities changed, again from silver."""
     if not days or not tables:
         return {}
-    condition = in_list("activity_on", sorted(days))
+    condition = in_list("activity_on", sorted(days))  # whole partitions, where the table is partitioned by day
     written = {
-        table: _publish(lake, config, table, df, lambda d, t=table: lake.replace_slice(d, SILVER, t, condition))
+        table: _publish(
+            lake,
+            config,
+            table,
+            df.repartition(*DAY_SUM_PARTITIONS),
+            lambda d, t=table: lake.replace_slice(d, SILVER, t, condition),
+        )
         for table, df in _day_sums(lake, config, tables, sorted(days)).items()
     }
     log.info("%s: %d days refreshed", ", ".join(lake.name(SILVER, t) for t in tables), len(days))
@@ -522,7 +558,7 @@ def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: 
     """Conform only the activities and transcripts bronze received since the last conform, merge
     them by key, then thread again the emails of the threads that changed emails touch."""
     crm = {table: lake.read(SILVER, table) for table in CRM_TABLES}
-    stale = stale_tables(lake, config)  # these are made again whole, after the merge
+    stale = tables_to_remake(lake, config)  # these are made again whole, after the merge
     written: dict[str, int] = {}
     changed_activities = [s for s in ACTIVITY_SOURCES if s in changed]
     changed_emails = None
@@ -553,30 +589,28 @@ def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: 
         written |= refresh_threads(lake, config, changed_emails)
     written |= rebuild_stale(lake, config, stale)
     written |= rebuild_crm_tables(lake, config, stale_crm_tables(lake, config))
-    changed_ids: dict[str, DataFrame] = {}
-    for source, key, table, transform in (
-        ("email_events", "event_id", "email_events", event_table),
-        ("transcripts", "call_id", "call_turns", turn_table),
-        ("transcripts", "call_id", "call_fragments", fragment_table),
+    for source, key, transforms in (
+        ("email_events", "event_id", {"email_events": event_table}),
+        ("transcripts", "call_id", TRANSCRIPT_TABLES),
     ):
-        if source in changed:
-            if source not in changed_ids:
-                changed_ids[source] = _changed_ids(lake, source, last[source], key).localCheckpoint()
-            ids = changed_ids[source]
-            new_rows = lake.read(BRONZE, source).join(ids, on=key, how="left_semi")
-            written[table] = _publish(
-                lake,
-                config,
-                table,
-                transform(new_rows),
-                lambda d, t=table, i=ids, k=key: lake.replace_keys(d, SILVER, t, i, k),
-            )
+        if source not in changed:
+            continue
+        ids = _changed_ids(lake, source, last[source], key).localCheckpoint()
+        # Every version of the changed ids, read from bronze once for all the tables made of them.
+        rows = lake.read(BRONZE, source).drop(*UNREAD_LANDING_COLUMNS).join(ids, on=key, how="left_semi")
+        rows = rows.persist(StorageLevel.DISK_ONLY)
+        try:
+            for table, transform in transforms.items():
+                written[table] = _publish(
+                    lake,
+                    config,
+                    table,
+                    transform(rows),
+                    lambda d, t=table, i=ids, k=key: lake.replace_keys(d, SILVER, t, i, k),
+                )
+        finally:
+            rows.unpersist()
     return written
-
-
-# Silver tables made from bronze transcripts alone: one missing from a lake conformed before it
-# existed (call_fragments came later) is made alone, instead of rebuilding all of silver.
-TRANSCRIPT_TABLES = {"call_turns": turn_table, "call_fragments": fragment_table}
 
 
 def make_missing_transcript_tables(lake: Lake, config: Config) -> dict[str, int]:
@@ -603,7 +637,7 @@ def run(spark: SparkSession, config: Config, full: bool = False) -> ConformResul
     changed = {table for table, version in versions.items() if last.get(table) != version}
     made = make_missing_transcript_tables(lake, config) if last and not full else {}
     if not full and not changed:
-        stale = stale_tables(lake, config) if last else []
+        stale = tables_to_remake(lake, config) if last else []
         stale_crm = stale_crm_tables(lake, config) if last else []
         if stale or made or stale_crm:
             rows = made | rebuild_stale(lake, config, stale) | rebuild_crm_tables(lake, config, stale_crm)

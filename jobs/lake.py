@@ -216,8 +216,9 @@ class Lake:
     def delete(self, layer: str, table: str, condition: str) -> None:
         self.commit(layer, table, lambda: DeltaTable.forPath(self.spark, self.path(layer, table)).delete(condition))
 
-    def overwrite(self, df: DataFrame, layer: str, table: str) -> int:
-        """Replace the whole table (registered in the catalog on first write); return the rows written.
+    def overwrite(self, df: DataFrame, layer: str, table: str, partition_by: tuple[str, ...] = ()) -> int:
+        """Replace the whole table (registered in the catalog on first write), partitioned by the
+        columns `partition_by` if any are given; return the rows written.
 
         Once registered, the table is written by path: the catalog entry points at the Delta log,
         which holds the schema, and re-registering would only make the Hive metastore complain."""
@@ -232,6 +233,8 @@ class Lake:
             .mode("overwrite")
             .option("overwriteSchema", "true")
         )
+        if partition_by:
+            writer = writer.partitionBy(*partition_by)
 
         def write() -> None:
             if self.spark.catalog.tableExists(name):
@@ -342,6 +345,10 @@ class Lake:
     def properties(self, layer: str, table: str) -> dict[str, str]:
         """The table's properties (from its Delta log)."""
         return dict(DeltaTable.forPath(self.spark, self.path(layer, table)).detail().first()["properties"])
+
+    def partition_columns(self, layer: str, table: str) -> tuple[str, ...]:
+        """The columns the table is partitioned by (from its Delta log)."""
+        return tuple(DeltaTable.forPath(self.spark, self.path(layer, table)).detail().first()["partitionColumns"])
 
     def set_properties(self, layer: str, table: str, properties: dict[str, str]) -> None:
         """Set table properties, committing only when one differs."""
