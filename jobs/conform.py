@@ -65,9 +65,9 @@ PEOPLE_DAYS_TABLE, CONNECTION_DAYS_TABLE = "record_people_days", "connection_day
 # Silver's sums per day of what the daily KPIs need of history, made from silver's activities and
 # kept by replacing the days whose activities changed.
 DAY_SUM_TABLES = (DAYS_TABLE, PEOPLE_DAYS_TABLE, CONNECTION_DAYS_TABLE)
-# Partitioned by the day their activities happened on: a merge replaces the partitions of the days
-# it touched and reads or rewrites nothing of the other days.
-DAY_SUM_PARTITIONS = ("activity_on",)
+# Partitioned by the month their activities happened in: a merge replaces the days it touched
+# inside their months' partitions and reads or rewrites nothing of the other months.
+DAY_SUM_PARTITIONS = ("activity_month",)
 RESPONSE_WINDOW_PROPERTY = "rapport.response_window_days"
 CRM_SOURCES = ("crm_users", "crm_accounts", "crm_contacts", "crm_leads", "crm_opportunities")
 ACTIVITY_SOURCES = {"emails": "email_id", "meetings": "meeting_id", "calls": "call_id", "tasks": "task_id"}
@@ -456,12 +456,12 @@ def _day_sums(lake: Lake, config: Config, tables: list[str], days: list[str] | N
             config.kpi.who_knows_whom.decay_days,
         ),
     }
-    return {table: make[table]() for table in tables}
+    return {table: make[table]().withColumn("activity_month", F.trunc("activity_on", "month")) for table in tables}
 
 
 def rebuild_day_sums(lake: Lake, config: Config, tables: list[str] = DAY_SUM_TABLES) -> dict[str, int]:
     """Every per-day sum of `tables` again, from silver (first conform, or a parameter or the layout
-    changed), one file per day."""
+    changed), one file per month."""
     written = {}
     for table, df in _day_sums(lake, config, list(tables)).items():
         written[table] = _publish(
@@ -476,7 +476,7 @@ def rebuild_day_sums(lake: Lake, config: Config, tables: list[str] = DAY_SUM_TAB
 
 
 def laid_out_otherwise(lake: Lake) -> list[str]:
-    """The daily sum tables there are that are not partitioned by day (made before they were)."""
+    """The daily sum tables there are that are not partitioned by month (made before they were)."""
     return [
         table
         for table in DAY_SUM_TABLES
@@ -495,7 +495,8 @@ def refresh_day_sums(lake: Lake, config: Config, days: set[str], tables: list[st
     """The per-day sums of the days whose activities changed, again from silver."""
     if not days or not tables:
         return {}
-    condition = in_list("activity_on", sorted(days))  # whole partitions, where the table is partitioned by day
+    months = sorted({day[:7] + "-01" for day in days})
+    condition = f"{in_list('activity_month', months)} AND {in_list('activity_on', sorted(days))}"
     written = {
         table: _publish(
             lake,

@@ -337,10 +337,13 @@ def touched_days(lake: Lake, keys: dict[str, DataFrame]) -> set[str]:
 
 def refresh_silver(lake: Lake, config: Config, keys: dict[str, DataFrame], days: set[str]) -> set[tuple[str, str]]:
     """Make the daily sums of `days`, and the threads of the erased emails, again from silver (as
-    conform does after a merge); return the tables written."""
+    conform does after a merge), and daily sums laid out as before they were partitioned again
+    whole; return the tables written."""
     stale = conform.stale_tables(lake, config)
-    fresh = [t for t in DAY_SUM_TABLES if t not in stale and lake.exists(SILVER, t)]
+    relaid = conform.laid_out_otherwise(lake)
+    fresh = [t for t in DAY_SUM_TABLES if t not in stale and t not in relaid and lake.exists(SILVER, t)]
     rewritten = {(SILVER, t) for t in refresh_day_sums(lake, config, days, fresh)}
+    rewritten |= {(SILVER, t) for t in conform.rebuild_day_sums(lake, config, [t for t in relaid if t not in stale])}
     if "email" in keys and RESPONSES_TABLE not in stale and lake.exists(SILVER, "email_threads"):
         changed = keys["email"].toDF("email_id")
         rewritten |= {(SILVER, t) for t in refresh_threads(lake, config, changed)}

@@ -199,6 +199,7 @@ COLUMNS: dict[str, str] = {
     # --- silver daily sums --------------------------------------------------------------------------------------------
     "counts_on": "the UTC day the row's activities start to count (the day of counts_from)",
     "activity_on": "the UTC day the row's activities happened (the day of activity_at)",
+    "activity_month": "the first day of activity_on's month: the partition the row is in",
     "team_seconds": (
         "seconds the team spent on the row's activities (email 5 or 2.5 min, meeting x people present, calls, tasks)"
     ),

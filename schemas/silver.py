@@ -149,6 +149,7 @@ RECORD_ACTIVITY_DAYS_SCHEMA = fields(
     ("record_id", _S, False),
     ("counts_on", _DATE, False),  # UTC day of counts_from
     ("activity_on", _DATE, False),  # UTC day of activity_at
+    ("activity_month", _DATE, False),  # first day of activity_on's month: the table's partition
     ("activity_type", _S, False),
     ("initiated_by", _S, True),
     ("activities", _L, False),
@@ -170,6 +171,7 @@ RECORD_PEOPLE_DAYS_SCHEMA = fields(
     ("person_id", _S, False),
     ("counts_on", _DATE, False),
     ("activity_on", _DATE, False),
+    ("activity_month", _DATE, False),
     ("emails", _L, False),
     ("meetings", _L, False),
     ("calls", _L, False),
@@ -184,6 +186,7 @@ CONNECTION_DAYS_SCHEMA = fields(
     ("user_id", _S, False),
     ("counts_on", _DATE, False),
     ("activity_on", _DATE, False),
+    ("activity_month", _DATE, False),
     ("activity_type", _S, False),
     ("connections", _L, False),
     ("decayed", _D, False),  # sum of e^(-(end of activity_on - activity_at) / decay), decay in the table's properties

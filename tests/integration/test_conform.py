@@ -187,23 +187,24 @@ def test_a_transcript_table_missing_from_a_lake_conformed_before_it_existed_is_m
     assert conform.run(spark, config).skipped
 
 
-def test_daily_sums_are_partitioned_by_day_and_a_lake_made_before_is_laid_out_again(spark, conformed, landed):
+def test_daily_sums_are_partitioned_by_month_and_a_lake_made_before_is_laid_out_again(spark, conformed, landed):
     _, config, lake, *_ = landed
     tables = ("record_activity_days", "connection_days")
-    assert {t: lake.partition_columns(SILVER, t) for t in tables} == {t: ("activity_on",) for t in tables}
+    assert {t: lake.partition_columns(SILVER, t) for t in tables} == {t: ("activity_month",) for t in tables}
     before = {t: lake.read(SILVER, t).collect() for t in tables}
-    schemas = {t: lake.read(SILVER, t).schema for t in tables}
-    for table in tables:  # as in a lake made by an older version: the same rows, not partitioned
+    assert {row["activity_month"].day for rows in before.values() for row in rows} == {1}
+    for table in tables:  # as in a lake made by an older version: not partitioned, no activity_month
+        old = spark.createDataFrame(before[table], lake.read(SILVER, table).schema).drop("activity_month")
         spark.sql(f"DROP TABLE {lake.name(SILVER, table)}")
         shutil.rmtree(lake.path(SILVER, table))
-        lake.overwrite(spark.createDataFrame(before[table], schemas[table]), SILVER, table)
+        lake.overwrite(old, SILVER, table)
         lake.set_properties(SILVER, table, conform.made_with(config)[table])
     assert conform.laid_out_otherwise(lake) == list(tables)
 
     made = conform.run(spark, config)  # bronze unchanged since the last conform: no rebuild
 
     assert made.rows == {t: len(rows) for t, rows in before.items()}
-    assert {t: lake.partition_columns(SILVER, t) for t in tables} == {t: ("activity_on",) for t in tables}
+    assert {t: lake.partition_columns(SILVER, t) for t in tables} == {t: ("activity_month",) for t in tables}
     assert {t: sorted(lake.read(SILVER, t).collect(), key=repr) for t in tables} == {
         t: sorted(rows, key=repr) for t, rows in before.items()
     }
