@@ -599,7 +599,8 @@ def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: 
         ids = _changed_ids(lake, source, last[source], key).localCheckpoint()
         # Every version of the changed ids, read from bronze once for all the tables made of them.
         rows = lake.read(BRONZE, source).drop(*UNREAD_LANDING_COLUMNS).join(ids, on=key, how="left_semi")
-        rows = rows.persist(StorageLevel.DISK_ONLY)
+        if len(transforms) > 1:
+            rows = rows.persist(StorageLevel.DISK_ONLY)
         try:
             for table, transform in transforms.items():
                 written[table] = _publish(

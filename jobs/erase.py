@@ -11,7 +11,8 @@ the address or its pseudonymous key anywhere in its text):
 - silver: the same records (CRM rows by id; activities, participants and record links by activity
   key; events, call turns and fragments by id), the record links and daily sums naming their CRM
   records, and then conform's own refresh makes the daily sums of the days those activities were on,
-  and the email threads they touched, again from silver.
+  and the email threads they touched, again from silver (daily sums laid out as before they were
+  partitioned by month: whole, as conform would).
 - gold: rows about their records or ids (record_type/record_id, person_type/person_id, user ids) or
   about the erased activities (email_id, call_id) and opportunities. Gold's counts for accounts and
   deals keep the erased activities until their day is computed again (they name no one).
@@ -353,7 +354,7 @@ def refresh_silver(lake: Lake, config: Config, keys: dict[str, DataFrame], days:
 @dataclass
 class Changes:
     rows: dict[tuple[str, str], int] = field(default_factory=dict)  # (layer, table) -> rows deleted
-    rewritten: set[tuple[str, str]] = field(default_factory=set)  # silver tables made again in part
+    rewritten: set[tuple[str, str]] = field(default_factory=set)  # silver tables made again from silver
 
     @property
     def tables(self) -> list[tuple[str, str]]:
@@ -629,7 +630,7 @@ def run(
         move_past(lake, before)  # silver was changed alike: nothing to redo
         for layer, table in changes.tables:
             again = (
-                " (made again from silver where the erased activities were)"
+                " (made again from silver where the erased activities were, or whole)"
                 if (layer, table) in changes.rewritten
                 else ""
             )

@@ -192,7 +192,7 @@ def test_daily_sums_are_partitioned_by_month_and_a_lake_made_before_is_laid_out_
     tables = ("record_activity_days", "connection_days")
     assert {t: lake.partition_columns(SILVER, t) for t in tables} == {t: ("activity_month",) for t in tables}
     before = {t: lake.read(SILVER, t).collect() for t in tables}
-    assert {row["activity_month"].day for rows in before.values() for row in rows} == {1}
+    assert all(row["activity_month"] == row["activity_on"].replace(day=1) for rows in before.values() for row in rows)
     for table in tables:  # as in a lake made by an older version: not partitioned, no activity_month
         old = spark.createDataFrame(before[table], lake.read(SILVER, table).schema).drop("activity_month")
         spark.sql(f"DROP TABLE {lake.name(SILVER, table)}")
