@@ -462,6 +462,8 @@ def _day_sums(lake: Lake, config: Config, tables: list[str], days: list[str] | N
 def rebuild_day_sums(lake: Lake, config: Config, tables: list[str] = DAY_SUM_TABLES) -> dict[str, int]:
     """Every per-day sum of `tables` again, from silver (first conform, or a parameter or the layout
     changed), one file per month."""
+    if not tables:
+        return {}
     written = {}
     for table, df in _day_sums(lake, config, list(tables)).items():
         written[table] = _publish(
