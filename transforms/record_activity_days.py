@@ -2,10 +2,11 @@
 sections 2, 3, 7 and 9), kept in silver so that a day's run reads small sums, not every activity.
 
 Grain of `record_activity_days` (RECORD_ACTIVITY_DAYS_SCHEMA; conform adds its partition column,
-`activity_month`): one row per record (`record_type`, `record_id`), UTC day the activities count from (`counts_on`, the day of `counts_from`), UTC day they
-happened (`activity_on`, the day of `activity_at`), `activity_type` and `initiated_by`; only
-activities that ever count (not left out of everything, `counts_from` set). The two days differ
-only for a meeting that ends on a later day than it starts.
+`activity_month`): one row per record (`record_type`, `record_id`), UTC day the activities count
+from (`counts_on`, the day of `counts_from`), UTC day they happened (`activity_on`, the day of
+`activity_at`), `activity_type` and `initiated_by`; only activities that ever count (not left out
+of everything, `counts_from` set). The two days differ only for a meeting that ends on a later day
+than it starts.
 
 Why sums per day are exact for every as-of day T:
 - an activity counts at T when `counts_from` < the end of T, that is when `counts_on` <= T;
