@@ -210,19 +210,14 @@ def call_mentions(
     """The rows of gold `call_mentions` for the calls of `insights_df`: other names are looked for
     only in calls whose language capitalises names (`mentions.NAME_LANGUAGES`). `earlier_df`: the
     earlier mention rows of calls whose text is gone (`earlier_text_rows`), counted as found."""
-    calls_df = insights_df.select(
-        "call_id", F.coalesce(F.col("language").isin(*NAME_LANGUAGES), F.lit(False)).alias("find_names")
+    calls_df = insights_df.join(names_df, on="call_id", how="left").select(
+        "call_id",
+        F.coalesce(F.col("language").isin(*NAME_LANGUAGES), F.lit(False)).alias("find_names"),
+        F.coalesce("people", F.array().cast("array<string>")).alias("people"),
     )
-    spoken_df = (
-        turns_df.join(calls_df, on="call_id", how="inner")
-        .join(names_df, on="call_id", how="left")
-        .select(
-            "call_id",
-            "role",
-            "text",
-            "find_names",
-            F.coalesce("people", F.array().cast("array<string>")).alias("people"),
-        )
+    # One small row per call, sent to every worker: the turns' text is never shuffled to meet it.
+    spoken_df = turns_df.join(F.broadcast(calls_df), on="call_id", how="inner").select(
+        "call_id", "role", "text", "find_names", "people"
     )
     return turn_mentions(spoken_df, terms, earlier_df)
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import ahocorasick
 import pyarrow as pa
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -65,6 +65,8 @@ def _is_word(char: str) -> bool:
 
 
 def _is_spaced_word(char: str) -> bool:
+    if char.isascii():
+        return char.isalnum()
     return _is_word(char) and not _in(_UNSPACED, char)
 
 
@@ -201,6 +203,8 @@ def other_names(text: str, known: set[str], people: set[str]) -> Counter:
     `docs/decisions.md` gives its precision on real calls.
     """
     counts: Counter = Counter()
+    if text[1:].islower():  # no capital past the first letter: at most a sentence's first word, never a name
+        return counts
     tokens: list[str] = []
     joins: list[str] = []
     starts_sentence = False
@@ -256,25 +260,36 @@ MENTIONS_SCHEMA = T.StructType(
 
 
 def _mention_batches(batches: Iterator[pa.RecordBatch], terms: TrackedTerms) -> Iterator[pa.RecordBatch]:
-    """Arrow batches of turns (call_id, role, text, find_names, people) -> batches of mention counts."""
+    """Arrow batches of turns (call_id, role, text, find_names, people) -> batches of mention counts,
+    summed per call, term and role within the batch (Spark sums across batches)."""
     matcher, known = TermMatcher(terms), terms.known()
     for batch in batches:
-        columns = batch.to_pydict()
-        rows: dict[str, list] = {f.name: [] for f in MENTIONS_SCHEMA.fields}
-
-        def add(call_id, kind, term, key, role, mentions, rows=rows):
-            for name, value in zip(rows, (call_id, kind, term, key, role, mentions), strict=True):
-                rows[name].append(value)
-
-        for call_id, role, text, find_names, people in zip(
-            columns["call_id"], columns["role"], columns["text"], columns["find_names"], columns["people"], strict=True
+        people_column = batch.column("people")
+        people_of: dict[str, set[str]] = {}  # a call's people, read from Arrow once per call
+        counts: Counter = Counter()
+        for index, (call_id, role, text, find_names) in enumerate(
+            zip(*(batch.column(c).to_pylist() for c in ("call_id", "role", "text", "find_names")), strict=True)
         ):
             for (kind, term), mentions in matcher.count(text, KINDS_BY_ROLE.get(role, ())).items():
-                add(call_id, kind, term, normalise(term), role, mentions)
-            if find_names and role == "customer":
-                for name, mentions in other_names(text, known, set(people or ())).items():
-                    add(call_id, OTHER_BRAND, name, normalise(name), role, mentions)
-        yield pa.RecordBatch.from_pydict(rows, schema=pa.schema([(f.name, _ARROW[f.name]) for f in MENTIONS_SCHEMA]))
+                counts[call_id, kind, term, role] += mentions
+            if find_names and role == "customer" and text:
+                if call_id not in people_of:
+                    people_of[call_id] = set(people_column[index].as_py() or ())
+                for name, mentions in other_names(text, known, people_of[call_id]).items():
+                    counts[call_id, OTHER_BRAND, name, role] += mentions
+        yield _counts_batch(counts)
+
+
+def _counts_batch(counts: Counter) -> pa.RecordBatch:
+    """(call_id, kind, term, role) -> mentions, as a batch of MENTIONS_SCHEMA."""
+    columns = list(zip(*counts, strict=True)) or [(), (), (), ()]
+    call_ids, kinds, terms, roles = columns
+    keys = {term: normalise(term) for term in set(terms)}
+    arrays = (call_ids, kinds, terms, [keys[t] for t in terms], roles, list(counts.values()))
+    return pa.RecordBatch.from_arrays(
+        [pa.array(a, _ARROW[f.name]) for a, f in zip(arrays, MENTIONS_SCHEMA.fields, strict=True)],
+        schema=pa.schema([(f.name, _ARROW[f.name]) for f in MENTIONS_SCHEMA]),
+    )
 
 
 _ARROW = {
@@ -293,25 +308,17 @@ def _earlier_batches(batches: Iterator[pa.RecordBatch], terms: TrackedTerms) -> 
     tracked = {kind: {normalise(t).strip() for t in kind_terms} for kind, kind_terms in terms.by_kind().items()}
     known = terms.known()
     for batch in batches:
-        columns = batch.to_pydict()
-        rows: dict[str, list] = {f.name: [] for f in MENTIONS_SCHEMA.fields}
-        for call_id, kind, term, role, mentions in zip(
-            columns["call_id"],
-            columns["term_kind"],
-            columns["term"],
-            columns["speaker_role"],
-            columns["mentions"],
-            strict=True,
-        ):
+        counts: Counter = Counter()
+        columns = (batch.column(c).to_pylist() for c in ("call_id", "term_kind", "term", "speaker_role", "mentions"))
+        for call_id, kind, term, role, mentions in zip(*columns, strict=True):
             key = normalise(term)
             if kind == OTHER_BRAND:
                 kept = not any(f" {k} " in f" {key} " for k in known)
             else:
                 kept = key.strip() in tracked.get(kind, ())
             if kept:
-                for name, value in zip(rows, (call_id, kind, term, key, role, mentions), strict=True):
-                    rows[name].append(value)
-        yield pa.RecordBatch.from_pydict(rows, schema=pa.schema([(f.name, _ARROW[f.name]) for f in MENTIONS_SCHEMA]))
+                counts[call_id, kind, term, role] += mentions
+        yield _counts_batch(counts)
 
 
 def turn_mentions(turns_df: DataFrame, terms: TrackedTerms, earlier_df: DataFrame | None = None) -> DataFrame:
@@ -333,17 +340,15 @@ def turn_mentions(turns_df: DataFrame, terms: TrackedTerms, earlier_df: DataFram
     per_call_df = counted_df.groupBy("call_id", "term_kind", "term_key", "speaker_role", "term").agg(
         F.sum("mentions").alias("mentions")
     )
-    # One spelling per other name: the one written most often across calls.
-    spelling_df = (
-        per_call_df.filter(F.col("term_kind") == OTHER_BRAND)
-        .groupBy("term_key", "term")
-        .agg(F.sum("mentions").alias("written"))
-        .groupBy("term_key")
-        .agg(F.min_by("term", F.struct(-F.col("written"), F.col("term"))).alias("spelling"))
+    # One spelling per other name: the one written most often across calls (ties: the smaller).
+    # Windows over the counts, not a join with an aggregate of them, so the turns are scanned once.
+    written = F.sum("mentions").over(Window.partitionBy("term_kind", "term_key", "term"))
+    spelling = F.min_by("term", F.struct(-F.col("written"), F.col("term"))).over(
+        Window.partitionBy("term_kind", "term_key")
     )
     return (
-        per_call_df.join(spelling_df, on="term_key", how="left")
-        .withColumn("term", F.coalesce("spelling", "term"))
+        per_call_df.withColumn("written", written)
+        .withColumn("term", F.when(F.col("term_kind") == OTHER_BRAND, spelling).otherwise(F.col("term")))
         .groupBy("call_id", "term_kind", "term", "speaker_role")
         .agg(F.sum("mentions").cast(T.LongType()).alias("mentions"))
     )

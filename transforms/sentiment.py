@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
-from string import punctuation
+from itertools import pairwise
 
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from vaderSentiment import vaderSentiment as vader
 
 POSITIVE, NEUTRAL, NEGATIVE = "positive", "neutral", "negative"
 SENTIMENT_LABELS = (POSITIVE, NEUTRAL, NEGATIVE)
@@ -37,34 +38,106 @@ CACHED_TEXTS = 65_536  # short replies ("Yes.", "Thank you.") recur: score each 
 
 
 @lru_cache(maxsize=1)
-def _analyzer():
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    return SentimentIntensityAnalyzer()
+def _analyzer() -> vader.SentimentIntensityAnalyzer:
+    return vader.SentimentIntensityAnalyzer()
 
 
-@lru_cache(maxsize=1)
-def _lexicon() -> frozenset[str]:
-    return frozenset(_analyzer().lexicon)
+# --- VADER's compound score, computed in linear time ------------------------------------------
+# `SentimentIntensityAnalyzer.polarity_scores` lowercases every word of a text several times for
+# each of its sentiment words (quadratic in the words), and copies its negation list per check:
+# about 120 us a fragment, two thirds of this job. `compound_of` gives the same number: the same
+# tokens (`SentiText`), lexicon and constants, the rules of `sentiment_valence` and its checks
+# written once over the words lowercased once, and the library's own `_but_check`,
+# `_special_idioms_check` (on the six words around a word: all it reads) and `score_valence`.
+# tests/unit/test_sentiment.py compares the two on texts dense in every rule's words.
+# A text that is not ASCII (emoji, which VADER reads as their descriptions) goes to VADER itself.
+_BACK, _AHEAD = 3, 2  # how far VADER's rules look around a sentiment word
+_NEGATIONS = frozenset(vader.NEGATE)
+# The first two words of each phrase `_special_idioms_check` looks up: where none is, it is a no-op.
+_IDIOM_OPENINGS = frozenset(
+    tuple(phrase.split()[:2]) for phrase in (*vader.SPECIAL_CASES, *vader.BOOSTER_DICT) if " " in phrase
+)
 
 
-def _may_have_sentiment(text: str) -> bool:
-    """False only when VADER would score `text` 0: every valence it gives comes from a word or
-    emoticon of its lexicon (boosters, negations and idioms only change those), and emoji, which it
-    reads as their descriptions, are never ASCII. Words are tried as written and without the
-    punctuation around them, as VADER tokenises."""
+def _is_negation(word: str) -> bool:
+    """VADER's `negated` of one lowercased word."""
+    return word in _NEGATIONS or "n't" in word
+
+
+def _valence(
+    lexicon: dict[str, float], words: list[str], lows: list[str], i: int, is_cap_diff: bool, openings: set[int]
+) -> float:
+    """VADER's `sentiment_valence` of words[i], a word of its lexicon that is not a booster.
+    `openings`: where the text has the first two words of an idiom (`_idiom_openings`)."""
+    word = lows[i]
+    valence = lexicon[word]
+    if word == "no" and i != len(lows) - 1 and lows[i + 1] in lexicon:
+        valence = 0.0  # "no" negates the next word instead of counting
+    if (
+        (i > 0 and lows[i - 1] == "no")
+        or (i > 1 and lows[i - 2] == "no")
+        or (i > 2 and lows[i - 3] == "no" and lows[i - 1] in ("or", "nor"))
+    ):
+        valence = lexicon[word] * vader.N_SCALAR
+    if words[i].isupper() and is_cap_diff:
+        valence = valence + vader.C_INCR if valence > 0 else valence - vader.C_INCR
+    for distance in (1, 2, 3):
+        j = i - distance
+        if j < 0 or lows[j] in lexicon:
+            continue
+        scalar = vader.scalar_inc_dec(words[j], valence, is_cap_diff) if lows[j] in vader.BOOSTER_DICT else 0.0
+        if scalar != 0 and distance > 1:
+            scalar = scalar * (0.95 if distance == 2 else 0.9)
+        valence = valence + scalar
+        if distance == 1:
+            if _is_negation(lows[j]):
+                valence = valence * vader.N_SCALAR
+        elif distance == 2:
+            if lows[i - 2] == "never" and lows[i - 1] in ("so", "this"):
+                valence = valence * 1.25
+            elif not (lows[i - 2] == "without" and lows[i - 1] == "doubt") and _is_negation(lows[j]):
+                valence = valence * vader.N_SCALAR
+        else:
+            if (lows[i - 3] == "never" and lows[i - 2] in ("so", "this")) or lows[i - 1] in ("so", "this"):
+                valence = valence * 1.25
+            elif not (lows[i - 3] == "without" and "doubt" in (lows[i - 2], lows[i - 1])) and _is_negation(lows[j]):
+                valence = valence * vader.N_SCALAR
+            if not openings.isdisjoint(range(i - _BACK, i + 1)):  # every phrase it looks up starts there
+                window = lows[i - _BACK : i + _AHEAD + 1]
+                valence = vader.SentimentIntensityAnalyzer._special_idioms_check(valence, window, _BACK)
+    is_least = i > 0 and lows[i - 1] == "least" and "least" not in lexicon
+    if is_least and (i == 1 or lows[i - 2] not in ("at", "very")):
+        valence = valence * vader.N_SCALAR
+    return valence
+
+
+def compound_of(text: str) -> float:
+    """VADER's compound score of `text`, as `polarity_scores(text)["compound"]` gives it."""
+    analyzer = _analyzer()
     if not text.isascii():
-        return True
-    lexicon = _lexicon()
-    return any(word in lexicon or word.strip(punctuation) in lexicon for word in text.lower().split())
+        return analyzer.polarity_scores(text)["compound"]
+    text = text.strip()
+    sentitext = vader.SentiText(text)
+    words = sentitext.words_and_emoticons
+    lows = [w.lower() for w in words]
+    lexicon, boosters = analyzer.lexicon, vader.BOOSTER_DICT
+    openings = {k for k, pair in enumerate(pairwise(lows)) if pair in _IDIOM_OPENINGS}
+    sentiments: list[float] = []
+    for i, word in enumerate(lows):
+        is_kind_of = word == "kind" and i < len(lows) - 1 and lows[i + 1] == "of"
+        if word in boosters or is_kind_of or word not in lexicon:
+            sentiments.append(0)
+        else:
+            sentiments.append(_valence(lexicon, words, lows, i, sentitext.is_cap_diff, openings))
+    if "but" in lows:
+        sentiments = analyzer._but_check(words, sentiments)
+    return analyzer.score_valence(sentiments, text)["compound"]
 
 
 @lru_cache(maxsize=CACHED_TEXTS)
 def label_of(text: str) -> str:
-    """VADER's label of one piece of English text (without running it where it can only say neutral)."""
-    if not _may_have_sentiment(text):
-        return NEUTRAL
-    compound = _analyzer().polarity_scores(text)["compound"]
+    """VADER's label of one piece of English text."""
+    compound = compound_of(text)
     if compound >= POSITIVE_FROM:
         return POSITIVE
     if compound <= NEGATIVE_FROM:
@@ -130,7 +203,9 @@ def call_sentiment(fragments_df: DataFrame, languages_df: DataFrame) -> DataFram
     """Silver call fragments + (call_id, language) -> one row per call in a covered language with
     customer speech: (call_id, positive_share, neutral_share, negative_share, sentiment_label)."""
     covered_df = languages_df.filter(F.col("language").isin(*COVERED_LANGUAGES)).select("call_id")
-    customer_df = fragments_df.filter(F.col("role") == "customer").join(covered_df, on="call_id", how="left_semi")
+    customer_df = fragments_df.filter(F.col("role") == "customer").join(
+        F.broadcast(covered_df), on="call_id", how="left_semi"
+    )  # the call ids are small; the fragments' text is not shuffled to meet them
     label_schema = T.StructType(
         [
             T.StructField("call_id", T.StringType(), False),

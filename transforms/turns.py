@@ -133,38 +133,39 @@ def talk_stats(turns_df: DataFrame, duration_seconds_df: DataFrame) -> DataFrame
     """Turns + call durations -> one row per call with turns: talk/listen, switches, pace, pauses, monologues.
 
     `duration_seconds_df` has `call_id, duration_seconds`, one row per call; a call without one
-    gets a null `switches_per_hour`. Each measure is a window over the subset of turns it looks at
-    (partitioned by whether a turn belongs to it), so one aggregation serves them all.
+    gets a null `switches_per_hour`. Every measure looks back from a turn over the call's earlier
+    turns in start order (`turn_index`), at the subset of them it counts, so one shuffle and one
+    sort of the turns serve them all, and one aggregation sums them.
     """
     turn_ms = F.col("end_ms") - F.col("start_ms")
     is_seller, is_customer = F.col("role") == SELLER, F.col("role") == CUSTOMER
     is_talk_turn = F.col("role").isin(*TALK_ROLES)
     counts_for_switches = is_talk_turn & (turn_ms >= MIN_SWITCH_TURN_MS)
+    earlier_w = Window.partitionBy("call_id").orderBy("turn_index").rowsBetween(Window.unboundedPreceding, -1)
 
-    # Union of one side's intervals: sorted by start, each turn adds only the part past the
-    # furthest end of the turns before it, so overlapping turns of two sellers count once.
-    side_before_w = (
-        Window.partitionBy("call_id", "role")
-        .orderBy("start_ms", "end_ms", "turn_index")
-        .rowsBetween(Window.unboundedPreceding, -1)
-    )
-    covered_until = F.greatest(F.col("start_ms"), F.coalesce(F.max("end_ms").over(side_before_w), F.col("start_ms")))
+    def latest_earlier(condition: Column, value: Column) -> Column:
+        """`value` of the last earlier turn of the call that meets `condition` (null when none)."""
+        return F.last(F.when(condition, value), ignorenulls=True).over(earlier_w)
+
+    # Union of one side's intervals: in start order, each turn adds only the part past the
+    # furthest end of its side's turns before it, so overlapping turns of two sellers count once.
+    side_until = {side: F.max(F.when(F.col("role") == side, F.col("end_ms"))).over(earlier_w) for side in TALK_ROLES}
+    side_covered_until = F.when(is_seller, side_until[SELLER]).when(is_customer, side_until[CUSTOMER])
+    covered_until = F.greatest(F.col("start_ms"), F.coalesce(side_covered_until, F.col("start_ms")))
     new_talk_ms = F.greatest(F.lit(0), F.col("end_ms") - covered_until)
 
-    # turn_index is start order; the partitions keep the turns each measure ignores out of lag/lead.
-    talk_order_w = Window.partitionBy("call_id", "is_talk_turn").orderBy("turn_index")
-    switch_order_w = Window.partitionBy("call_id", "counts_for_switches").orderBy("turn_index")
-    previous_role = F.lag("role").over(switch_order_w)
-    is_switch = F.col("counts_for_switches") & F.coalesce(F.col("role") != previous_role, F.lit(False))
-    is_answered_by_seller = F.col("is_talk_turn") & is_customer & (F.lead("role").over(talk_order_w) == SELLER)
-    pause_ms = F.greatest(F.lit(0), F.lead("start_ms").over(talk_order_w) - F.col("end_ms"))
+    # A switch: a turn counted for switches whose side differs from the last such turn before it.
+    previous_role = latest_earlier(counts_for_switches, F.col("role"))
+    is_switch = counts_for_switches & F.coalesce(F.col("role") != previous_role, F.lit(False))
+    # The pause before the seller speaks: a seller's talk turn right after a customer's (talk turns only).
+    previous_talk = latest_earlier(is_talk_turn, F.struct("role", "end_ms"))
+    answers_customer = is_seller & (previous_talk["role"] == CUSTOMER)
+    pause_ms = F.greatest(F.lit(0), F.col("start_ms") - previous_talk["end_ms"])
 
     marked_df = (
-        turns_df.withColumn("is_talk_turn", is_talk_turn)
-        .withColumn("counts_for_switches", counts_for_switches)
-        .withColumn("new_talk_ms", new_talk_ms)
+        turns_df.withColumn("new_talk_ms", new_talk_ms)
         .withColumn("is_switch", is_switch)
-        .withColumn("pause_ms", F.when(is_answered_by_seller, pause_ms))
+        .withColumn("pause_ms", F.when(answers_customer, pause_ms))
     )
     per_call_df = marked_df.groupBy("call_id").agg(
         F.sum(F.when(is_seller, F.col("new_talk_ms")).otherwise(0)).cast(T.LongType()).alias("seller_talk_ms"),

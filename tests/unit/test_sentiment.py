@@ -3,7 +3,7 @@ import random
 import pytest
 from chispa import assert_approx_df_equality
 
-from transforms.sentiment import _analyzer, _may_have_sentiment, call_sentiment, label_of, language_of
+from transforms.sentiment import _analyzer, call_sentiment, compound_of, label_of, language_of
 
 FRAGMENTS_DDL = "call_id string, role string, duration_ms long, text string"
 
@@ -53,33 +53,39 @@ def test_call_sentiment_weighs_customer_fragments_by_duration_and_leaves_uncover
     assert_approx_df_equality(sentiment_df, expected_df, 1e-9, ignore_nullable=True, ignore_row_order=True)
 
 
-def test_skipping_texts_without_a_lexicon_word_never_changes_a_label():
-    words = [
-        "the",
-        "plan",
-        "is",
-        "ok",
-        "not",
-        "good",
-        "very",
-        "bad",
-        ":)",
-        "no",
-        "problem",
-        "at",
-        "all",
-        "great!!",
-        "we'll",
-        "see,",
-        "kind",
-        "of",
-        "fine",
-        "BUT",
-        "late",
+# Each rule of VADER's: boosters (some in capitals), negations, "no", "never so", "without doubt",
+# "least" and "at least", "kind of", idioms, "but", capitals, punctuation, emoticons and emoji.
+RULE_SENTENCES = [
+    "VADER is smart, handsome, and funny!",
+    "VADER is VERY SMART, handsome, and FUNNY!!!",
+    "The book was kind of good.",
+    "At least it isn't a horrible book.",
+    "This is the least helpful reply.",
+    "Today SUX!",
+    "Not bad at all",
+    "It was never so good, but the ending was bad.",
+    "Without a doubt, a good plan.",
+    "No problem, no worries or doubts.",
+    "That was the bomb, yeah right :) 💘",
+    "The new pricing was a kiss of death for the deal.",
+    "The plot was good, but the characters are uncompelling and the dialog is not great.",
+]
+RULE_WORDS = [
+    *("no", "not", "never", "so", "this", "without", "doubt", "least", "at", "very", "or", "nor", "kind", "of"),
+    *("but", "BUT", "sort", "just", "enough", "isn't", "don't", "hadn't've", "extremely", "EXTREMELY", "barely"),
+    *("hardly", "the", "bomb", "shit", "bad", "ass", "yeah", "right", "cut", "mustard", "kiss", "death", "good"),
+    *("GOOD", "great", "bad", "BAD", "terrible", "love", "hate", "fine", "problem", "worries", "helpful", "ok"),
+    *("happy", "sad", "plan", "meeting", "budget", "report", "we", "it", "is", "a", ":)", ":(", "great!!", "bad?"),
+    *("good,", "💘"),
+]
+
+
+def test_compound_of_is_vaders_compound_score():
+    generator = random.Random(11)
+    texts = RULE_SENTENCES + [
+        " ".join(generator.choice(RULE_WORDS) for _ in range(generator.randint(1, 14))) for _ in range(20_000)
     ]
-    words += ["meeting", "tomorrow", "budget", "review", "the", "and", "report", "💘", "yeah", "right"]
-    generator = random.Random(7)
-    texts = [" ".join(generator.choice(words) for _ in range(generator.randint(1, 12))) for _ in range(3_000)]
-    skipped = [t for t in texts if not _may_have_sentiment(t)]
-    assert len(skipped) > 100  # the shortcut is taken, and
-    assert all(_analyzer().polarity_scores(t)["compound"] == 0 for t in skipped)  # only where VADER says 0
+    analyzer = _analyzer()
+    differing = [t for t in texts if compound_of(t) != analyzer.polarity_scores(t)["compound"]]
+    assert differing == []
+    assert len({compound_of(t) for t in texts}) > 1_000  # the rules shaped many different scores
