@@ -42,15 +42,15 @@ def _analyzer() -> vader.SentimentIntensityAnalyzer:
     return vader.SentimentIntensityAnalyzer()
 
 
-# --- VADER's compound score, computed in linear time ------------------------------------------
+# --- VADER's compound score, without its repeated work -------------------------------------------
 # `SentimentIntensityAnalyzer.polarity_scores` lowercases every word of a text several times for
 # each of its sentiment words (quadratic in the words), and copies its negation list per check:
 # about 120 us a fragment, two thirds of this job. `compound_of` gives the same number: the same
 # tokens (`SentiText`), lexicon and constants, the rules of `sentiment_valence` and its checks
-# written once over the words lowercased once, and the library's own `_but_check`,
-# `_special_idioms_check` (on the six words around a word: all it reads) and `score_valence`.
-# tests/unit/test_sentiment.py compares the two on texts dense in every rule's words.
-# A text that is not ASCII (emoji, which VADER reads as their descriptions) goes to VADER itself.
+# written once over the words lowercased once, and the library's own `_but_check` (quadratic, on
+# a text with "but"), `_special_idioms_check` (on the six words around a word: all it reads) and
+# `score_valence`. tests/unit/test_sentiment.py compares the two on texts dense in every rule's
+# words. A text holding an emoji (VADER reads each as its description) goes to VADER itself.
 _BACK, _AHEAD = 3, 2  # how far VADER's rules look around a sentiment word
 _NEGATIONS = frozenset(vader.NEGATE)
 # The first two words of each phrase `_special_idioms_check` looks up: where none is, it is a no-op.
@@ -68,7 +68,7 @@ def _valence(
     lexicon: dict[str, float], words: list[str], lows: list[str], i: int, is_cap_diff: bool, openings: set[int]
 ) -> float:
     """VADER's `sentiment_valence` of words[i], a word of its lexicon that is not a booster.
-    `openings`: where the text has the first two words of an idiom (`_idiom_openings`)."""
+    `openings`: the positions where the text has the first two words of a phrase of `_IDIOM_OPENINGS`."""
     word = lows[i]
     valence = lexicon[word]
     if word == "no" and i != len(lows) - 1 and lows[i + 1] in lexicon:
@@ -103,7 +103,7 @@ def _valence(
             elif not (lows[i - 3] == "without" and "doubt" in (lows[i - 2], lows[i - 1])) and _is_negation(lows[j]):
                 valence = valence * vader.N_SCALAR
             if not openings.isdisjoint(range(i - _BACK, i + 1)):  # every phrase it looks up starts there
-                window = lows[i - _BACK : i + _AHEAD + 1]
+                window = words[i - _BACK : i + _AHEAD + 1]
                 valence = vader.SentimentIntensityAnalyzer._special_idioms_check(valence, window, _BACK)
     is_least = i > 0 and lows[i - 1] == "least" and "least" not in lexicon
     if is_least and (i == 1 or lows[i - 2] not in ("at", "very")):
@@ -114,7 +114,7 @@ def _valence(
 def compound_of(text: str) -> float:
     """VADER's compound score of `text`, as `polarity_scores(text)["compound"]` gives it."""
     analyzer = _analyzer()
-    if not text.isascii():
+    if not analyzer.emojis.keys().isdisjoint(text):
         return analyzer.polarity_scores(text)["compound"]
     text = text.strip()
     sentitext = vader.SentiText(text)

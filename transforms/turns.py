@@ -133,9 +133,10 @@ def talk_stats(turns_df: DataFrame, duration_seconds_df: DataFrame) -> DataFrame
     """Turns + call durations -> one row per call with turns: talk/listen, switches, pace, pauses, monologues.
 
     `duration_seconds_df` has `call_id, duration_seconds`, one row per call; a call without one
-    gets a null `switches_per_hour`. Every measure looks back from a turn over the call's earlier
-    turns in start order (`turn_index`), at the subset of them it counts, so one shuffle and one
-    sort of the turns serve them all, and one aggregation sums them.
+    gets a null `switches_per_hour`. The measures that depend on the turns before a turn (talk
+    time, switches, pauses) look back over the call's earlier turns in start order (`turn_index`),
+    at the subset of them each counts, so one shuffle and one sort of the turns serve them all,
+    and one aggregation sums every measure.
     """
     turn_ms = F.col("end_ms") - F.col("start_ms")
     is_seller, is_customer = F.col("role") == SELLER, F.col("role") == CUSTOMER

@@ -54,36 +54,46 @@ def test_call_sentiment_weighs_customer_fragments_by_duration_and_leaves_uncover
 
 
 # Each rule of VADER's: boosters (some in capitals), negations, "no", "never so", "without doubt",
-# "least" and "at least", "kind of", idioms, "but", capitals, punctuation, emoticons and emoji.
+# "least" and "at least", "kind of", idioms, "but", capitals, punctuation and emoticons; accents,
+# typographic apostrophes and odd whitespace; an emoji (which VADER itself scores) and empty text.
 RULE_SENTENCES = [
     "VADER is smart, handsome, and funny!",
     "VADER is VERY SMART, handsome, and FUNNY!!!",
     "The book was kind of good.",
     "At least it isn't a horrible book.",
     "This is the least helpful reply.",
+    "Least helpful of all, at least very.",
     "Today SUX!",
     "Not bad at all",
     "It was never so good, but the ending was bad.",
     "Without a doubt, a good plan.",
     "No problem, no worries or doubts.",
-    "That was the bomb, yeah right :) 💘",
+    "That was the bomb, yeah right :)",
     "The new pricing was a kiss of death for the deal.",
-    "The plot was good, but the characters are uncompelling and the dialog is not great.",
+    "We have a good plan to die for, near the bus stop, with a beating heart.",
+    "  Le café was GREAT\tbut  the naïve plan wasn’t good \n",
+    "That was great 💘 thanks",
+    "",
+    "   ",
 ]
 RULE_WORDS = [
     *("no", "not", "never", "so", "this", "without", "doubt", "least", "at", "very", "or", "nor", "kind", "of"),
     *("but", "BUT", "sort", "just", "enough", "isn't", "don't", "hadn't've", "extremely", "EXTREMELY", "barely"),
     *("hardly", "the", "bomb", "shit", "bad", "ass", "yeah", "right", "cut", "mustard", "kiss", "death", "good"),
-    *("GOOD", "great", "bad", "BAD", "terrible", "love", "hate", "fine", "problem", "worries", "helpful", "ok"),
-    *("happy", "sad", "plan", "meeting", "budget", "report", "we", "it", "is", "a", ":)", ":(", "great!!", "bad?"),
-    *("good,", "💘"),
+    *("to", "die", "for", "bus", "stop", "beating", "heart", "GOOD", "great", "bad", "BAD", "terrible", "love"),
+    *("hate", "fine", "problem", "worries", "helpful", "ok", "happy", "sad", "plan", "meeting", "budget"),
+    *("report", "we", "it", "is", "a", ":)", ":(", "great!!", "bad?", "good,", "café", "wasn’t", "ΚΑΛΟ", "good…"),
 ]
+SEPARATORS = [" "] * 12 + ["  ", "\t", "\n"]
 
 
 def test_compound_of_is_vaders_compound_score():
     generator = random.Random(11)
     texts = RULE_SENTENCES + [
-        " ".join(generator.choice(RULE_WORDS) for _ in range(generator.randint(1, 14))) for _ in range(20_000)
+        "".join(
+            f"{generator.choice(SEPARATORS)}{generator.choice(RULE_WORDS)}" for _ in range(generator.randint(1, 14))
+        )
+        for _ in range(20_000)
     ]
     analyzer = _analyzer()
     differing = [t for t in texts if compound_of(t) != analyzer.polarity_scores(t)["compound"]]
