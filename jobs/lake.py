@@ -82,6 +82,16 @@ class Lake:
     def name(self, layer: str, table: str) -> str:
         return f"{self.prefix}{layer}.{table}"
 
+    def registered(self, layer: str, table: str) -> bool:
+        """Whether the catalog has an entry for the table. Asked of the metastore alone, as
+        `SHOW TABLES` does: `spark.catalog.tableExists` loads the Delta table the entry points at,
+        and fails when that location is gone or elsewhere (a lake copied with its catalog, whose
+        entries still name the original's folders), where every read and write here is by path."""
+        schema = f"{self.prefix}{layer}"
+        if not self.spark.catalog.databaseExists(schema):
+            return False
+        return bool(self.spark.sql(f"SHOW TABLES IN {schema} LIKE {sql_string(table)}").take(1))
+
     def ensure_table(
         self,
         layer: str,
@@ -94,7 +104,7 @@ class Lake:
     ) -> str:
         """Create the table (and its catalog schema) if it does not exist; return its name."""
         name = self.name(layer, table)
-        if self.spark.catalog.tableExists(name):
+        if self.registered(layer, table):
             stored = self.read(layer, table).schema
             self.add_missing_columns(layer, table, schema, check_types=True, stored=stored)
             self.describe(layer, table, stored)
@@ -163,7 +173,7 @@ class Lake:
         registered = []
         for layer, table in USER_TABLES:
             name = self.name(layer, table)
-            if self.exists(layer, table) and not self.spark.catalog.tableExists(name):
+            if self.exists(layer, table) and not self.registered(layer, table):
                 self._ensure_schema(layer)
                 self.spark.sql(f"CREATE TABLE {name} USING DELTA LOCATION {sql_string(self.path(layer, table))}")
                 registered.append(name)
@@ -237,7 +247,7 @@ class Lake:
             writer = writer.partitionBy(*partition_by)
 
         def write() -> None:
-            if self.spark.catalog.tableExists(name):
+            if self.registered(layer, table):
                 writer.save(self.path(layer, table))
             else:
                 self._ensure_schema(layer)

@@ -6,9 +6,10 @@ refresh) and a second day's new activities and transcripts on top (silver merged
 Each day runs the jobs in the pipeline's order, each in its own process. The clean run keeps a copy
 of the lake after every job; a trial restores the copy from before its job, runs the job with
 `RAPPORT_KILL_AT`, checks that it died by SIGKILL, runs it again, and compares the lake with the
-copy from after the job. Trials run two at a time, each in a workspace of its own. Ingest's trials
-run in the clean run's own workspace only: bronze and the ingest ledger name each landed file by
-its path, so a landing zone elsewhere is other files to ingest.
+copy from after the job. Trials run two at a time, each in a workspace of its own, and the first
+starts while the clean run goes on, as soon as the copies of its job are kept. Ingest's trials run
+in the clean run's own workspace only, once the clean run is over: bronze and the ingest ledger
+name each landed file by its path, so a landing zone elsewhere is other files to ingest.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -220,8 +223,9 @@ def _a_day_later(instant: str) -> str:
     return (datetime.fromisoformat(instant) + timedelta(days=1)).isoformat()
 
 
-def clean_run(workspace: Workspace) -> dict[str, float]:
-    """Every step without a kill, tracing its points and keeping the lake after it; seconds per step."""
+def clean_run(workspace: Workspace, kept=lambda step: None) -> dict[str, float]:
+    """Every step without a kill, tracing its points and keeping the lake after it; seconds per step.
+    `kept(step)` is called once the copies a trial of `step` restores and compares with are kept."""
     seconds = {}
     land_first_day(workspace.landing)
     shutil.copytree(workspace.landing, workspace.landing_of(FIRST_DAY))
@@ -237,7 +241,49 @@ def clean_run(workspace: Workspace) -> dict[str, float]:
         seconds[step.name] = outcome.seconds
         workspace.traces[step.name] = trace.read_text().splitlines()
         workspace.keep(step.name)
+        kept(step)
     return seconds
+
+
+class CleanRunInBackground:
+    """The clean run in a thread of its own, so that trials may start while it goes on: `wait(steps)`
+    returns once the copies of one of `steps` are kept (or the whole run is over, with no steps),
+    and raises if the clean run failed."""
+
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
+        self.seconds: dict[str, float] = {}
+        self._kept: set[Step] = set()
+        self._done = False
+        self._error: BaseException | None = None
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="clean-run", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.seconds = clean_run(self.workspace, self._keep)
+        except BaseException as error:  # noqa: BLE001 - handed to every waiter
+            self._error = error
+        with self._changed:
+            self._done = True
+            self._changed.notify_all()
+
+    def _keep(self, step: Step) -> None:
+        with self._changed:
+            self._kept.add(step)
+            self._changed.notify_all()
+
+    def ready(self, step: Step) -> bool:
+        with self._changed:
+            return step in self._kept
+
+    def wait(self, steps: Iterable[Step] = ()) -> None:
+        steps = set(steps)
+        with self._changed:
+            self._changed.wait_for(lambda: self._done or not steps.isdisjoint(self._kept))
+        if self._error is not None:
+            raise AssertionError("the clean run failed") from self._error
 
 
 def step_before(step: Step) -> str | None:
@@ -358,27 +404,35 @@ def try_kill(workspace: Workspace, kill: KillPoint) -> Trial:
     return trial
 
 
-def sweep(workspace: Workspace, kills: list[KillPoint], workers: int = 2) -> list[Trial]:
+def sweep(clean: CleanRunInBackground, kills: list[KillPoint], workers: int = 2) -> list[Trial]:
     """Every trial, `workers` side by side: the clean run's workspace and `workers - 1` others, each
-    taking the next trial it may run (ingest's in the clean run's workspace only: see the module's
-    docstring). The trials in the order given."""
-    import threading
+    taking the next trial it may run. The others start while the clean run goes on, each trial once
+    its job's copies are kept; the clean run's own workspace joins when the clean run is over, and
+    alone takes ingest's trials (see the module's docstring). The trials in the order given."""
     from concurrent.futures import ThreadPoolExecutor
 
-    pending, lock = list(kills), threading.Lock()
+    workspace, pending, lock = clean.workspace, list(kills), threading.Lock()
 
     def work(space: Workspace) -> list[Trial]:
         done = []
+        if space is workspace:
+            clean.wait()
         while True:
             with lock:
-                kill = next((k for k in pending if space is workspace or k.step.job != "ingest"), None)
-                if kill is None:
+                allowed = [k for k in pending if space is workspace or k.step.job != "ingest"]
+                kill = next((k for k in allowed if clean.ready(k.step)), None)
+                if kill is not None:
+                    pending.remove(kill)
+                elif not allowed:
                     return done
-                pending.remove(kill)
+            if kill is None:  # the clean run has not kept the copies of any trial left for this one
+                clean.wait(k.step for k in allowed)
+                continue
             done.append(try_kill(space, kill))
 
     spaces = [workspace, *(workspace.worker(n) for n in range(1, workers))]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         done = list(pool.map(work, spaces))
+    clean.wait()
     by_kill = {trial.kill: trial for trials in done for trial in trials}
     return [by_kill[kill] for kill in kills]

@@ -1,9 +1,11 @@
 """Tables that outlive a release: a gold table created before a column was added gets it on the
-next run, by an explicit, logged migration; a column whose type changed stops the job."""
+next run, by an explicit, logged migration; a column whose type changed stops the job. And a lake
+copied with its catalog, whose entries name the original's folders, is written by its own paths."""
 
 from __future__ import annotations
 
 import logging
+import shutil
 from datetime import date, datetime
 
 import pytest
@@ -90,3 +92,20 @@ def test_rows_replaced_by_key_change_in_one_commit_and_other_keys_stay(spark, la
     assert written == 2
     assert lake.version("silver", "pairs") == before + 1  # one commit: a kill leaves all of it or none
     assert sorted(tuple(r) for r in lake.read("silver", "pairs").collect()) == [("a", 10), ("c", 4), ("d", 40)]
+
+
+def test_a_lake_whose_catalog_names_another_folder_is_written_by_its_own_paths(spark, lake_config, tmp_path):
+    config = lake_config("quality.enabled=false")
+    original = Lake(spark, config)
+    original.overwrite(frame(spark, DEAL_TRACKER, [deal(T_DAY, health_state="fair")]), GOLD, "deal_tracker")
+    # A copy of the lake that shares its catalog (entries naming the original's folders), and the original gone.
+    shutil.copytree(tmp_path / "lake", tmp_path / "copy", ignore=shutil.ignore_patterns("_catalog"))
+    shutil.rmtree(tmp_path / "lake" / "gold")
+    copy = Lake(spark, config.with_overrides([f"paths.lake={tmp_path / 'copy'}"]))
+
+    copy.ensure_table(GOLD, "deal_tracker", DEAL_TRACKER)
+    written = copy.overwrite(frame(spark, DEAL_TRACKER, [deal(T_DAY, health_state="good")]), GOLD, "deal_tracker")
+
+    assert written == 1
+    assert [r["health_state"] for r in copy.read(GOLD, "deal_tracker").collect()] == ["good"]
+    assert copy.registered(GOLD, "deal_tracker") and not copy.registered(GOLD, "most_contacted")
