@@ -90,7 +90,8 @@ class Lake:
         schema = f"{self.prefix}{layer}"
         if not self.spark.catalog.databaseExists(schema):
             return False
-        return bool(self.spark.sql(f"SHOW TABLES IN {schema} LIKE {sql_string(table)}").take(1))
+        listed = self.spark.sql(f"SHOW TABLES IN {schema} LIKE {sql_string(table)}")
+        return bool(listed.filter("NOT isTemporary").take(1))  # a temporary view of that name is not an entry
 
     def ensure_table(
         self,

@@ -89,6 +89,7 @@ def runs(tmp_path_factory, request) -> Runs:
     generate(root / "cluster" / "landing", as_of=AS_OF, activities=ACTIVITIES)
     shutil.copytree(root / "cluster" / "landing", root / "local" / "landing")
 
+    port, ui_port = two_free_ports()  # before local mode starts, which must not take them
     # Local mode runs its copy beside the cluster's run: the two share nothing but the machine.
     local_lake = root / "local" / "lake"
     command = [python_executable(), "-m", "jobs.pipeline", "--conf", str(DEMO_CONF), "--as-of", AS_OF.isoformat()]
@@ -97,7 +98,6 @@ def runs(tmp_path_factory, request) -> Runs:
     with ThreadPoolExecutor(max_workers=1) as side:
         local_run = side.submit(run_timed, command, root / "local.out", RUN_TIMEOUT_S)
 
-        port, ui_port = two_free_ports()
         cluster = StandaloneCluster(root / "logs", port=port, ui_port=ui_port, workers=WORKERS)
         lake = root / "cluster" / "lake"
         (lake / "_catalog").mkdir(parents=True)

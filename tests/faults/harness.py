@@ -282,8 +282,11 @@ class CleanRunInBackground:
         steps = set(steps)
         with self._changed:
             self._changed.wait_for(lambda: self._done or not steps.isdisjoint(self._kept))
+            never_kept = steps and steps.isdisjoint(self._kept)
         if self._error is not None:
             raise AssertionError("the clean run failed") from self._error
+        if never_kept:
+            raise AssertionError(f"the clean run kept none of {sorted(s.name for s in steps)}")
 
 
 def step_before(step: Step) -> str | None:
