@@ -216,7 +216,30 @@ class StandaloneCluster:
                 process.wait()
         for _, process in self.processes:
             _signal_group(process, signal.SIGKILL)  # the group outlives its leader while a child runs
+        # What a group keeps after its leader: executors killed a moment ago, and the zombie of the
+        # launcher's subshell that each daemon's JVM never reaps, reparented to init at the kill.
+        groups = set(self.pids)
+        deadline = time.monotonic() + grace_s
+        while group_members(groups) and time.monotonic() < deadline:
+            time.sleep(0.1)
         self.processes.clear()
+
+
+def group_members(groups: set[int]) -> list[tuple[int, str]]:
+    """The processes of these process groups still in the process table, as (pid, state letter):
+    'Z' is a zombie, dead and waiting for its parent to reap it."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        state, _, pgid = stat.rsplit(")", 1)[1].split()[:3]  # the fields after the command
+        if int(pgid) in groups:
+            members.append((int(entry.name), state))
+    return members
 
 
 def _signal_group(process: subprocess.Popen, signum: int) -> None:
