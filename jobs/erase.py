@@ -66,6 +66,7 @@ from jobs.conform import (
     refresh_day_sums,
     refresh_threads,
 )
+from jobs.delta_log import DeltaLog
 from jobs.lake import BRONZE, GOLD, OPS, QUARANTINE, SILVER, USER_TABLES, Lake, in_list
 from jobs.quality import keeps_validations
 from jobs.runtime import JobError, build_session, job_parser, parse_job_args, run_job
@@ -459,18 +460,14 @@ def purge_table(lake: Lake, layer: str, table: str, retain_hours: int) -> tuple[
     write a checkpoint of its latest version and delete the log before it; return that version and
     the log entries deleted."""
     spark, path = lake.spark, lake.path(layer, table)
-    jvm = spark._jvm
-    none = jvm.scala.Option.empty()
-    delta_log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
-    configuration = delta_log.update(False, none, none).metadata().configuration()
-    if configuration.contains(DELETION_VECTORS) and configuration.apply(DELETION_VECTORS) == "true":
+    delta_log = DeltaLog(spark, path)
+    if delta_log.setting(delta_log.snapshot(), DELETION_VECTORS) == "true":
         spark.sql(f"REORG TABLE delta.`{path}` APPLY (PURGE)")  # rewrite the files that only hid rows
     spark.sql(f"VACUUM delta.`{path}` RETAIN {retain_hours} HOURS").collect()
-    snapshot = delta_log.update(False, none, none)
-    delta_log.checkpoint(snapshot, none)
+    snapshot = delta_log.snapshot()
+    delta_log.checkpoint(snapshot)
     deleted = cut_log(spark, path, snapshot.version())
-    # The cached snapshot was read from the entries just deleted: the next reader lists the log again.
-    jvm.org.apache.spark.sql.delta.DeltaLog.invalidateCache(spark._jsparkSession, jvm.org.apache.hadoop.fs.Path(path))
+    delta_log.forget()  # the cached snapshot was read from the entries just deleted
     return snapshot.version(), deleted
 
 

@@ -23,6 +23,7 @@ from pyspark.sql import types as T
 
 from jobs import faults
 from jobs.config import Config, is_uri
+from jobs.delta_log import DeltaLog
 from jobs.runtime import JobError
 from schemas.bronze import BRONZE_SCHEMAS, QUARANTINE_SCHEMA, QUARANTINE_TABLE
 from schemas.comments import TABLES, commented, stale_comments
@@ -328,15 +329,17 @@ class Lake:
         faults.committed(f"{layer}.{table}")
 
     def version(self, layer: str, table: str) -> int:
-        return DeltaTable.forPath(self.spark, self.path(layer, table)).history(1).collect()[0]["version"]
+        """The table's latest version, from its Delta log (no Spark job)."""
+        return DeltaLog(self.spark, self.path(layer, table)).version()
 
     def _metrics_since(self, layer: str, table: str, before: int | None) -> dict[str, str]:
         """The latest commit's operation metrics (Delta's own counts), or none when nothing was
         committed since version `before`."""
-        latest = DeltaTable.forPath(self.spark, self.path(layer, table)).history(1).collect()[0]
-        if before is not None and latest["version"] == before:
+        delta_log = DeltaLog(self.spark, self.path(layer, table))
+        latest = delta_log.version()
+        if before is not None and latest == before:
             return {}
-        return latest["operationMetrics"] or {}
+        return delta_log.operation_metrics(latest)
 
     def counted_since(self, layer: str, table: str, before: int, *metrics: str) -> int:
         """The sum of the latest commit's operation `metrics` (e.g. `numTargetRowsDeleted`), or 0

@@ -23,9 +23,8 @@ the log cleanup could take what conform still has to read from its change feed. 
 read a bronze table to the end, its position in `ops.conform_state` is moved past this job's
 commits, as jobs.retention does, so the next conform finds nothing new where nothing is.
 
-Delta has no Python or SQL API for a checkpoint or the list of a version's files: `DeltaLog` below
-reaches Delta's Scala `DeltaLog` through py4j, for the delta-spark that setup.cfg pins;
-tests/integration/test_maintenance.py exercises every call.
+Delta has no Python or SQL API for a checkpoint or the list of a version's files: jobs.delta_log
+reaches Delta's Scala `DeltaLog` through py4j.
 """
 
 from __future__ import annotations
@@ -43,6 +42,7 @@ from pyspark.sql import functions as F
 from jobs import faults
 from jobs.config import Config, MaintenanceConfig
 from jobs.conform import move_positions, read_positions
+from jobs.delta_log import DeltaLog
 from jobs.lake import BRONZE, CONFLICTS, USER_TABLES, Lake
 from jobs.runtime import JobError, build_session, job_parser, parse_job_args, run_job
 
@@ -74,28 +74,6 @@ examples:
   python -m jobs.maintenance --set maintenance.vacuum_retain_hours=0 \\
       --set spark.conf.spark.databricks.delta.retentionDurationCheck.enabled=false   # no time travel left
 """
-
-
-class DeltaLog:
-    """Delta's Scala `DeltaLog` of one table, through py4j: what Delta's Python and SQL APIs lack."""
-
-    def __init__(self, spark: SparkSession, path: str):
-        self.spark = spark
-        self._log = spark._jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
-
-    def snapshot(self):
-        """The table's latest version (the log read again)."""
-        log_ = self._log
-        return log_.update(False, getattr(log_, "update$default$2")(), getattr(log_, "update$default$3")())
-
-    def files(self, snapshot) -> DataFrame:
-        """The version's data files: path, partitionValues, size, ..."""
-        return DataFrame(snapshot.allFiles().toDF(), self.spark)
-
-    def checkpoint(self, snapshot) -> None:
-        """Write a checkpoint of `snapshot`, then delete the log entries older than the table's log
-        retention that the checkpoint makes unneeded (Delta's expired log cleanup)."""
-        self._log.checkpoint(snapshot, getattr(self._log, "checkpoint$default$2")())
 
 
 @dataclass(frozen=True)
@@ -134,7 +112,6 @@ def table_state(spark: SparkSession, path: str, delta_log: DeltaLog) -> TableSta
     snapshot = delta_log.snapshot()
     table_files, table_bytes = storage_counts(spark, path)
     log_files, log_bytes = storage_counts(spark, f"{path}/_delta_log")
-    retention = snapshot.metadata().configuration().get(LOG_RETENTION)  # a Scala Option
     return TableState(
         version=snapshot.version(),
         checkpoint=snapshot.checkpointProvider().version(),
@@ -142,7 +119,7 @@ def table_state(spark: SparkSession, path: str, delta_log: DeltaLog) -> TableSta
         disk_files=table_files - log_files,
         disk_bytes=table_bytes - log_bytes,
         log_files=log_files,
-        log_retention=retention.get() if retention.isDefined() else DELTA_LOG_RETENTION,
+        log_retention=delta_log.setting(snapshot, LOG_RETENTION) or DELTA_LOG_RETENTION,
     )
 
 

@@ -76,6 +76,11 @@ def _accent_bearing(char: str) -> bool:
     return point < 0x0530 or 0x1E00 <= point <= 0x1FFF
 
 
+def term_key(term: str) -> str:
+    """A configured term as it is matched: normalised, without the spaces a configuration left around it."""
+    return normalise(term).strip()
+
+
 def normalise(text: str) -> str:
     """Case folded, compatibility-composed text without the accents of Latin, Greek and Cyrillic."""
     if text.isascii():
@@ -116,8 +121,9 @@ class TrackedTerms:
         return {KEYWORD: self.keywords, COMPETITOR: self.competitors, BEST_PRACTICE: self.best_practice}
 
     def known(self) -> set[str]:
-        """Every tracked term and own brand, normalised: what `other_names` leaves out."""
-        return {normalise(t) for terms in (*self.by_kind().values(), self.own_brands) for t in terms}
+        """Every tracked term and own brand, keyed as `TermMatcher` keys them: what `other_names` leaves out."""
+        keys = (term_key(t) for terms in (*self.by_kind().values(), self.own_brands) for t in terms)
+        return {key for key in keys if key}
 
 
 class TermMatcher:
@@ -128,7 +134,7 @@ class TermMatcher:
         meanings: dict[str, list[tuple[str, str]]] = {}
         for kind, kind_terms in terms.by_kind().items():
             for term in kind_terms:
-                key = normalise(term).strip()
+                key = term_key(term)
                 if key and (kind, term) not in meanings.setdefault(key, []):
                     meanings[key].append((kind, term))
         for key, meaning in meanings.items():

@@ -12,6 +12,7 @@ import pytest
 from pyspark.sql import types as T
 
 from jobs import daily_kpis
+from jobs.delta_log import DeltaLog
 from jobs.lake import GOLD, Lake, cast_to
 from jobs.runtime import JobError
 from schemas.gold import DEAL_TRACKER
@@ -92,6 +93,27 @@ def test_rows_replaced_by_key_change_in_one_commit_and_other_keys_stay(spark, la
     assert written == 2
     assert lake.version("silver", "pairs") == before + 1  # one commit: a kill leaves all of it or none
     assert sorted(tuple(r) for r in lake.read("silver", "pairs").collect()) == [("a", 10), ("c", 4), ("d", 40)]
+
+
+def test_each_write_counts_its_rows_from_the_log_as_describe_history_has_them(spark, lake_config):
+    lake = Lake(spark, lake_config())
+    schema = T.StructType([T.StructField("k", T.StringType()), T.StructField("n", T.LongType())])
+    rows = lambda *pairs: frame(spark, schema, [{"k": k, "n": n} for k, n in pairs])  # noqa: E731
+    lake.ensure_table("silver", "pairs", schema)
+
+    written = [
+        lake.append(rows(("a", 1), ("b", 2), ("c", 3)), "silver", "pairs"),
+        lake.replace_where(rows(("b", 20), ("b", 21)), "silver", "pairs", "k = 'b'"),  # rewrites the one file
+        lake.replace_keys(rows(("d", 4)), "silver", "pairs", spark.createDataFrame([("a",), ("d",)], "k string"), "k"),
+        lake.replace_slice(rows(), "silver", "pairs", "k = 'zz'"),  # nothing there and nothing new: no commit
+        lake.overwrite(rows(("e", 5)), "silver", "pairs"),
+    ]
+
+    assert written == [3, 2, 1, 0, 1]
+    history = spark.sql(f"DESCRIBE HISTORY delta.`{lake.path('silver', 'pairs')}`").collect()
+    log_ = DeltaLog(spark, lake.path("silver", "pairs"))
+    assert log_.version() == history[0]["version"] == 4  # made, 3 writes, overwritten: deleting nothing commits nothing
+    assert [log_.operation_metrics(r["version"]) for r in history] == [r["operationMetrics"] for r in history]
 
 
 def test_a_lake_whose_catalog_names_another_folder_is_written_by_its_own_paths(spark, lake_config, tmp_path):

@@ -68,6 +68,13 @@ def test_other_names_are_capitalised_runs_that_are_not_tracked_own_or_a_particip
     )
 
 
+def test_a_term_configured_with_spaces_around_it_is_known_as_the_matcher_knows_it():
+    terms = TrackedTerms(competitors=(" Globex ",), own_brands=("Rapport ",))
+    assert terms.known() == {"globex", "rapport"}
+    text = "Honestly, Globex Europe is cheaper than Rapport Cloud, says Initech."
+    assert other_names(text, terms.known(), people=set()) == Counter({"Initech": 1})
+
+
 def test_turn_mentions_counts_per_call_term_and_role_with_one_spelling_per_other_name(spark):
     turns_df = spark.createDataFrame(
         [
