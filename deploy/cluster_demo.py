@@ -216,19 +216,22 @@ class StandaloneCluster:
                 process.wait()
         for _, process in self.processes:
             _signal_group(process, signal.SIGKILL)  # the group outlives its leader while a child runs
-        # What a group keeps after its leader: executors killed a moment ago, and the zombie of the
-        # launcher's subshell that each daemon's JVM never reaps, reparented to init at the kill.
+        # What a group keeps after its leader: executors killed a moment ago, still exiting. (And the
+        # zombie of the launcher's subshell, which each daemon's JVM never reaps: dead already, it
+        # passes to init, or to whatever reaps orphans here, at the kill.)
         groups = set(self.pids)
         deadline = time.monotonic() + grace_s
-        while group_members(groups) and time.monotonic() < deadline:
+        while (running := running_in(groups)) and time.monotonic() < deadline:
             time.sleep(0.1)
+        if running:
+            print(f"processes of the cluster still running after SIGKILL: {running}", file=sys.stderr)
         self.processes.clear()
 
 
-def group_members(groups: set[int]) -> list[tuple[int, str]]:
-    """The processes of these process groups still in the process table, as (pid, state letter):
-    'Z' is a zombie, dead and waiting for its parent to reap it."""
-    members = []
+def running_in(groups: set[int]) -> list[int]:
+    """The processes of these process groups that still run: every one in the process table but
+    the zombies (state Z), which are dead and wait for their parent to reap them."""
+    running = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -237,9 +240,9 @@ def group_members(groups: set[int]) -> list[tuple[int, str]]:
         except OSError:
             continue  # gone meanwhile
         state, _, pgid = stat.rsplit(")", 1)[1].split()[:3]  # the fields after the command
-        if int(pgid) in groups:
-            members.append((int(entry.name), state))
-    return members
+        if int(pgid) in groups and state != "Z":
+            running.append(int(entry.name))
+    return running
 
 
 def _signal_group(process: subprocess.Popen, signum: int) -> None:

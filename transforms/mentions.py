@@ -290,7 +290,7 @@ def _counts_batch(counts: Counter) -> pa.RecordBatch:
     """(call_id, kind, term, role) -> mentions, as a batch of MENTIONS_SCHEMA."""
     columns = list(zip(*counts, strict=True)) or [(), (), (), ()]
     call_ids, kinds, terms, roles = columns
-    keys = {term: normalise(term) for term in set(terms)}
+    keys = {term: term_key(term) for term in set(terms)}
     arrays = (call_ids, kinds, terms, [keys[t] for t in terms], roles, list(counts.values()))
     return pa.RecordBatch.from_arrays(
         [pa.array(a, _ARROW[f.name]) for a, f in zip(arrays, MENTIONS_SCHEMA.fields, strict=True)],
@@ -311,17 +311,17 @@ _ARROW = {
 def _earlier_batches(batches: Iterator[pa.RecordBatch], terms: TrackedTerms) -> Iterator[pa.RecordBatch]:
     """Arrow batches of earlier mention rows -> the same with their term keys, without the terms
     the configuration tracks no more (tracked kinds) or knows now (other names)."""
-    tracked = {kind: {normalise(t).strip() for t in kind_terms} for kind, kind_terms in terms.by_kind().items()}
+    tracked = {kind: {term_key(t) for t in kind_terms} for kind, kind_terms in terms.by_kind().items()}
     known = terms.known()
     for batch in batches:
         counts: Counter = Counter()
         columns = (batch.column(c).to_pylist() for c in ("call_id", "term_kind", "term", "speaker_role", "mentions"))
         for call_id, kind, term, role, mentions in zip(*columns, strict=True):
-            key = normalise(term)
+            key = term_key(term)
             if kind == OTHER_BRAND:
                 kept = not any(f" {k} " in f" {key} " for k in known)
             else:
-                kept = key.strip() in tracked.get(kind, ())
+                kept = key in tracked.get(kind, ())
             if kept:
                 counts[call_id, kind, term, role] += mentions
         yield _counts_batch(counts)

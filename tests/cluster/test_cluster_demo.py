@@ -29,9 +29,9 @@ from deploy.cluster_demo import (
     REPO_ROOT,
     StandaloneCluster,
     free_port,
-    group_members,
     python_executable,
     run_timed,
+    running_in,
     spark_submit_command,
 )
 from samples.landing import generate
@@ -151,7 +151,7 @@ def test_the_master_the_workers_and_their_executors_are_stopped(runs):
     assert len(groups) == 1 + WORKERS
     # Nothing of theirs runs any more. A zombie is dead already: reaping it is its parent's part
     # (init's, once its daemon is gone), which a busy machine may do late.
-    assert [pid for pid, state in group_members(groups) if state != "Z"] == []
+    assert running_in(groups) == []
 
 
 def test_both_runs_wrote_every_gold_table_and_nothing_else(runs):
