@@ -385,7 +385,7 @@ def stale_tables(lake: Lake, config: Config) -> list[str]:
         table
         for table, properties in wanted.items()
         if not lake.exists(SILVER, table)
-        or any(lake.properties(SILVER, table).get(k) != v for k, v in properties.items())
+        or not properties.items() <= lake.properties(SILVER, table).items()  # one read of the log a table
     ]
 
 

@@ -1,10 +1,11 @@
 """Delta's Scala `DeltaLog` of one table, through py4j: what Delta's Python and SQL APIs lack.
 
-A table's latest version and a commit's operation metrics without a Spark job
-(`DeltaTable.history(1)` plans and collects a DataFrame: 100 to 150 ms a call on a small machine),
-a checkpoint, the list of a version's files. `DeltaLog` is Delta's internal API, for the delta-spark
-that setup.cfg pins; a commit's metrics are read from its commit file as the Delta protocol lays it
-out. tests/integration/test_lake.py, test_maintenance.py and test_erase.py exercise every call.
+A table's latest version, its properties and partition columns, and a commit's operation metrics
+without planning a query (`DeltaTable.history(1)` and `.detail()` plan and collect a DataFrame:
+50 ms to 0.75 s a call on a small machine), a checkpoint, the list of a version's files. `DeltaLog` is
+Delta's internal API, for the delta-spark that setup.cfg pins; a commit's metrics are read from its
+commit file as the Delta protocol lays it out. tests/integration/test_lake.py, test_conform.py,
+test_maintenance.py and test_erase.py exercise every call.
 """
 
 from __future__ import annotations
@@ -29,10 +30,14 @@ class DeltaLog:
 
     def version(self) -> int:
         """The latest committed version, as `DESCRIBE HISTORY`'s first row has it."""
-        version = self.snapshot().version()
-        if version < 0:  # Delta's snapshot of a path without a log
+        return self._latest().version()
+
+    def _latest(self):
+        """The latest snapshot; a path without a Delta log is an error, not Delta's empty version -1."""
+        snapshot = self.snapshot()
+        if snapshot.version() < 0:
             raise ValueError(f"no Delta table at {self.path}")
-        return version
+        return snapshot
 
     def operation_metrics(self, version: int) -> dict[str, str]:
         """The operation metrics of commit `version` (what `DESCRIBE HISTORY` shows for it), from the
@@ -49,6 +54,14 @@ class DeltaLog:
         finally:
             reader.close()
         return {}
+
+    def properties(self) -> dict[str, str]:
+        """The latest version's table properties (`DESCRIBE DETAIL`'s `properties`)."""
+        return dict(self._as_java(self._latest().metadata().configuration()))
+
+    def partition_columns(self) -> tuple[str, ...]:
+        """The columns the latest version is partitioned by (`DESCRIBE DETAIL`'s `partitionColumns`)."""
+        return tuple(self._as_java(self._latest().metadata().partitionColumns()))
 
     @staticmethod
     def setting(snapshot, key: str) -> str | None:
@@ -72,3 +85,7 @@ class DeltaLog:
         jvm.org.apache.spark.sql.delta.DeltaLog.invalidateCache(
             self.spark._jsparkSession, jvm.org.apache.hadoop.fs.Path(self.path)
         )
+
+    def _as_java(self, scala_collection):
+        """A Scala map or sequence as a Java one (py4j's proxy of it reads like a dict or a list)."""
+        return self.spark._jvm.scala.jdk.javaapi.CollectionConverters.asJava(scala_collection)

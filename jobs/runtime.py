@@ -17,6 +17,8 @@ LOCAL_JARS_DIR = REPO_ROOT / ".jars"
 LOG4J_CONF = REPO_ROOT / "conf" / "log4j2.properties"
 log = logging.getLogger("rapport")
 CATALOG_POLL_SECONDS = 0.5
+# Spark's built-in catalog, as every session here has it: Delta's, over the Hive metastore.
+DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
 
 
 def iso_date(text: str) -> date:
@@ -180,7 +182,7 @@ def build_session(config: Config, app_name: str | None = None):
         driver_java += f" -Dlog4j2.configurationFile={LOG4J_CONF.as_uri()}"
     conf = {
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
-        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.catalog.spark_catalog": DELTA_CATALOG,
         "spark.sql.session.timeZone": "UTC",
         "spark.driver.extraJavaOptions": driver_java,
         "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from delta.tables import DeltaTable
 
 from jobs import ingest
 from jobs.config import load_config
@@ -20,10 +19,7 @@ AS_OF = date(2026, 3, 31)
 
 def table_versions(lake: Lake) -> dict[str, int]:
     tables = [(BRONZE, s.name) for s in SOURCES] + [(QUARANTINE, QUARANTINE_TABLE), (OPS, LEDGER_TABLE)]
-    return {
-        f"{layer}.{table}": DeltaTable.forPath(lake.spark, lake.path(layer, table)).history(1).collect()[0]["version"]
-        for layer, table in tables
-    }
+    return {f"{layer}.{table}": lake.version(layer, table) for layer, table in tables}
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,8 @@
 """Tables that outlive a release: a gold table created before a column was added gets it on the
 next run, by an explicit, logged migration; a column whose type changed stops the job. And a lake
-copied with its catalog, whose entries name the original's folders, is written by its own paths."""
+copied with its catalog, whose entries name the original's folders, is written by its own paths.
+A write's row counts, a table's properties and partitions, and its catalog entry are read from the
+Delta log and the metastore as Delta's and Spark's own answers have them."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from pyspark.sql import types as T
 
 from jobs import daily_kpis
 from jobs.delta_log import DeltaLog
-from jobs.lake import GOLD, Lake, cast_to
+from jobs.lake import GOLD, SILVER, Lake, cast_to
 from jobs.runtime import JobError
 from schemas.gold import DEAL_TRACKER
 from schemas.silver import SILVER_SCHEMAS
@@ -131,3 +133,28 @@ def test_a_lake_whose_catalog_names_another_folder_is_written_by_its_own_paths(s
     assert written == 1
     assert [r["health_state"] for r in copy.read(GOLD, "deal_tracker").collect()] == ["good"]
     assert copy.registered(GOLD, "deal_tracker") and not copy.registered(GOLD, "most_contacted")
+
+
+def test_properties_and_partitions_are_the_logs_and_only_the_metastores_entries_are_registered(spark, lake_config):
+    lake = Lake(spark, lake_config())
+    schema = T.StructType([T.StructField("k", T.StringType()), T.StructField("month", T.StringType())])
+    lake.ensure_table(SILVER, "by_month", schema, partition_by=("month",))
+    lake.set_properties(SILVER, "by_month", {"rapport.decay_tau_days": "28.0"})
+    detail = spark.sql(f"DESCRIBE DETAIL delta.`{lake.path(SILVER, 'by_month')}`").first()
+    spark.range(1).createOrReplaceTempView("scratch")  # a temporary view: the session's, not the catalog's
+    try:
+        spark.sparkContext.setJobGroup("metadata", "the reads below")
+        properties, partitions = lake.properties(SILVER, "by_month"), lake.partition_columns(SILVER, "by_month")
+        entries = [lake.registered(SILVER, "by_month"), lake.registered(SILVER, "scratch"), lake.registered(GOLD, "k")]
+        jobs = spark.sparkContext.statusTracker().getJobIdsForGroup("metadata")
+    finally:
+        for key in ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel"):
+            spark.sparkContext.setLocalProperty(key, None)
+        spark.catalog.dropTempView("scratch")
+
+    assert properties == dict(detail["properties"]) and properties["rapport.decay_tau_days"] == "28.0"
+    assert partitions == tuple(detail["partitionColumns"]) == ("month",)
+    assert entries == [True, False, False]
+    assert jobs == []  # read from the log and the metastore, no Spark job
+    with pytest.raises(ValueError, match="no Delta table"):
+        lake.properties(SILVER, "never_made")
