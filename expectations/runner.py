@@ -19,14 +19,20 @@ Every report, with each expectation's outcome and the rows validated, also goes 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import operator
+import re
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from re import _constants as re_constants
+from re import _parser as re_parser
 
 log = logging.getLogger("rapport.expectations")
 RESULT_FORMAT = "BASIC"  # counts of unexpected rows, without collecting lists of them
@@ -222,9 +228,9 @@ def _unexpected(config):
             outside = outside | (column > F.lit(high))
         condition = column.isNotNull() & outside
     elif config.type == "expect_column_values_to_not_match_regex":
-        condition = column.isNotNull() & column.rlike(kwargs["regex"])
+        condition = column.isNotNull() & _matches(column, kwargs["regex"])
     elif config.type == "expect_column_values_to_match_regex":
-        condition = column.isNotNull() & ~column.rlike(kwargs["regex"])
+        condition = column.isNotNull() & ~_matches(column, kwargs["regex"])
     elif config.type == "expect_column_values_to_be_unique":
         return F.count(column) - F.count_distinct(column)
     elif config.type == "expect_table_row_count_to_equal":
@@ -240,6 +246,50 @@ def _unexpected(config):
         # GX leaves out the rows the condition does not hold for (false or null) before it counts.
         condition = F.expr(row_condition) & condition
     return F.count(F.when(condition, F.lit(1)))
+
+
+def _matches(column, regex: str):
+    """`column RLIKE regex`, with the characters every match contains looked for first: a byte
+    search that spares most values the regex (Spark runs it on a Java string made for each value).
+    The address check of the gold text columns, mostly ids, took 8.1 s of one 4M-row table's
+    validation at 1M activities, and 1.5 s with this."""
+    from pyspark.sql import functions as F
+
+    may_match = [column.contains(F.lit(c)) for c in sorted(required_characters(regex))]
+    return functools.reduce(operator.and_, [*may_match, column.rlike(regex)])
+
+
+def required_characters(regex: str) -> frozenset[str]:
+    """Printable ASCII characters other than letters that every match of `regex` contains: a
+    value without one of them cannot match. Read from Python's parse of the pattern, where it reads
+    the pattern as Java (Spark's regex engine) does: none for a pattern it cannot parse, warns about,
+    or that has a backslash before a digit (octal escapes and back-references differ). Letters are
+    left out, which a case flag could change."""
+    if re.search(r"\\\d", regex):
+        return frozenset()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a nested set `[[`: Java's class syntax, not Python's
+            parsed = re_parser.parse(regex)
+    except (re.error, Warning):
+        return frozenset()
+    return frozenset(c for c in _literals(parsed) if c.isascii() and c.isprintable() and not c.isalpha())
+
+
+def _literals(pattern) -> set[str]:
+    """The characters a parsed pattern's every match holds: its own literals, those of its groups,
+    and those of what it repeats at least once."""
+    found: set[str] = set()
+    for op, arg in pattern:
+        if op is re_constants.LITERAL:
+            found.add(chr(arg))
+        elif op is re_constants.SUBPATTERN:
+            found |= _literals(arg[-1])
+        elif op is re_constants.ATOMIC_GROUP:
+            found |= _literals(arg)
+        elif op in (re_constants.MAX_REPEAT, re_constants.MIN_REPEAT, re_constants.POSSESSIVE_REPEAT) and arg[0] >= 1:
+            found |= _literals(arg[2])
+    return found
 
 
 ONE_PASS_KWARGS = {

@@ -9,12 +9,14 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 import pytest
 
+from expectations.gold import ADDRESS_PATTERN, PERIOD_PATTERN
 from expectations.runner import (
     DataQualityError,
     Outcome,
     _batch_definition,
     collected_reports,
     one_pass_counts,
+    required_characters,
     validate,
 )
 
@@ -65,6 +67,40 @@ def test_one_pass_counts_agree_with_great_expectations(spark):
             assert (count > 0) == (not result.success), expectation
         else:
             assert count == result.result["unexpected_count"], expectation
+
+
+@pytest.mark.parametrize(
+    ("regex", "required"),
+    [
+        (ADDRESS_PATTERN, {"@", "."}),  # the "." of a group repeated at least once
+        (r"[a-z]+@[a-z]+\.com", {"@", "."}),  # not c, o, m: a case flag could change letters
+        (r"(?:x@)+-", {"@", "-"}),
+        (r"a|@", set()),  # either branch
+        (r"(@)?x{0,3}#*", set()),  # optional
+        (PERIOD_PATTERN, set()),
+        # Java reads these otherwise than Python: \0100 is "@", [a&&[b]] an intersection, \v a class.
+        (r"\0100", set()),
+        (r"[a&&[b]]x", set()),
+        (r"\Qa@\E", set()),
+        (r"\v", set()),
+    ],
+)
+def test_the_characters_every_match_holds_are_read_from_the_pattern_only_where_java_reads_it_alike(regex, required):
+    assert required_characters(regex) == required
+
+
+def test_a_regex_is_still_run_on_every_value_holding_its_characters(spark):
+    """The byte search before the regex only spares values that cannot match."""
+    df = spark.createDataFrame([("a@b.c",), ("a@b",), ("x.y@",), ("@.",), ("id-1",), (None,)], "text string")
+    suite = gx.ExpectationSuite(
+        name="t.regex",
+        expectations=[
+            gxe.ExpectColumnValuesToNotMatchRegex(column="text", regex=ADDRESS_PATTERN),
+            gxe.ExpectColumnValuesToMatchRegex(column="text", regex=r"^[a-z]+@[a-z]+\.[a-z]$"),
+        ],
+    )
+
+    assert one_pass_counts(df, suite) == (6, [1, 4])
 
 
 def test_a_failed_critical_expectation_is_reported_by_great_expectations_with_its_rows(spark):
