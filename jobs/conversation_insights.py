@@ -163,9 +163,8 @@ def read_silver(lake: Lake) -> dict[str, DataFrame]:
     missing = [t for t in SILVER_INPUTS if not lake.exists(SILVER, t)]
     if missing:
         raise JobError(f"silver tables missing: {', '.join(missing)}; run `python -m jobs.conform` first")
-    silver = {table: lake.read(SILVER, table) for table in SILVER_INPUTS}
-    log.info("read %s", ", ".join(f"{lake.name(SILVER, t)} {df.count():,}" for t, df in silver.items()))
-    return silver
+    log.info("read %s", ", ".join(f"{lake.name(SILVER, t)} {lake.rows(SILVER, t):,}" for t in SILVER_INPUTS))
+    return {table: lake.read(SILVER, table) for table in SILVER_INPUTS}
 
 
 @keeps_validations("conversation_insights")

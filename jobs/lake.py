@@ -376,6 +376,12 @@ class Lake:
         """The table's properties (from its Delta log, no Spark job)."""
         return DeltaLog(self.spark, self.path(layer, table)).properties()
 
+    def rows(self, layer: str, table: str) -> int:
+        """Rows in the table's latest version: from Delta's checksum of it where that lists the
+        table's files with their statistics (no Spark job), else counted."""
+        counted = DeltaLog(self.spark, self.path(layer, table)).rows()
+        return counted if counted is not None else self.read(layer, table).count()
+
     def partition_columns(self, layer: str, table: str) -> tuple[str, ...]:
         """The columns the table is partitioned by (from its Delta log, no Spark job)."""
         return DeltaLog(self.spark, self.path(layer, table)).partition_columns()

@@ -39,7 +39,7 @@ def summary(lake: Lake, written: dict[str, int]) -> str:
     lines = [f"{'table':<34} {'written now':>12} {'rows':>12}"]
     for layer, table in USER_TABLES:
         name = lake.name(layer, table)
-        total = lake.read(layer, table).count() if lake.exists(layer, table) else 0
+        total = lake.rows(layer, table) if lake.exists(layer, table) else 0
         lines.append(f"{name:<34} {written.get(name, 0):>12,} {total:>12,}")
     return "\n".join(lines)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import shutil
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from pyspark.sql import types as T
@@ -116,6 +117,34 @@ def test_each_write_counts_its_rows_from_the_log_as_describe_history_has_them(sp
     log_ = DeltaLog(spark, lake.path("silver", "pairs"))
     assert log_.version() == history[0]["version"] == 4  # made, 3 writes, overwritten: deleting nothing commits nothing
     assert [log_.operation_metrics(r["version"]) for r in history] == [r["operationMetrics"] for r in history]
+
+
+def test_a_tables_rows_come_from_the_checksum_of_its_version_else_they_are_counted(spark, lake_config):
+    lake = Lake(spark, lake_config())
+    schema = T.StructType([T.StructField("k", T.StringType()), T.StructField("n", T.LongType())])
+    rows = lambda *pairs: frame(spark, schema, [{"k": k, "n": n} for k, n in pairs])  # noqa: E731
+    lake.ensure_table("silver", "pairs", schema)
+    made = lake.rows("silver", "pairs")
+    lake.append(rows(("a", 1), ("b", 2), ("c", 3)), "silver", "pairs")
+    lake.replace_where(rows(("b", 20), ("b", 21), ("b", 22)), "silver", "pairs", "k = 'b'")
+    lake.replace_keys(rows(("d", 4)), "silver", "pairs", spark.createDataFrame([("a",), ("c",)], "k string"), "k")
+    try:
+        spark.sparkContext.setJobGroup("rows", "the read below")
+        counted = lake.rows("silver", "pairs")
+        jobs = spark.sparkContext.statusTracker().getJobIdsForGroup("rows")
+    finally:
+        for key in ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel"):
+            spark.sparkContext.setLocalProperty(key, None)
+
+    assert (made, counted) == (0, 4) == (0, lake.read("silver", "pairs").count())  # b20, b21, b22, d4
+    assert jobs == []  # from the checksum file's list of files and their statistics
+    # A version without its checksum file (a writer that wrote none) is counted.
+    path = lake.path("silver", "pairs")
+    version = lake.version("silver", "pairs")
+    (Path(path) / "_delta_log" / f"{version:020d}.crc").unlink()
+    DeltaLog(spark, path).forget()
+    assert DeltaLog(spark, path).rows() is None
+    assert lake.rows("silver", "pairs") == 4
 
 
 def test_a_lake_whose_catalog_names_another_folder_is_written_by_its_own_paths(spark, lake_config, tmp_path):
