@@ -26,7 +26,6 @@ import operator
 import re
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -249,36 +248,59 @@ def _unexpected(config):
 
 
 def _matches(column, regex: str):
-    """`column RLIKE regex`, with the characters every match contains looked for first: a byte
-    search that spares most values the regex (Spark runs it on a Java string made for each value).
-    The address check of the gold text columns, mostly ids, took 8.1 s of one 4M-row table's
-    validation at 1M activities, and 1.5 s with this."""
+    """`column RLIKE regex`, with the characters every match holds looked for first: a byte search
+    on Spark's own string, so that the regex (run on a Java string made for each value) runs only
+    on values that can match (docs/decisions.md, "A regex is run only on values ...")."""
     from pyspark.sql import functions as F
 
     may_match = [column.contains(F.lit(c)) for c in sorted(required_characters(regex))]
     return functools.reduce(operator.and_, [*may_match, column.rlike(regex)])
 
 
+@functools.cache
 def required_characters(regex: str) -> frozenset[str]:
-    """Printable ASCII characters other than letters that every match of `regex` contains: a
-    value without one of them cannot match. Read from Python's parse of the pattern, where it reads
-    the pattern as Java (Spark's regex engine) does: none for a pattern it cannot parse, warns about,
-    or that has a backslash before a digit (octal escapes and back-references differ). Letters are
-    left out, which a case flag could change."""
-    if re.search(r"\\\d", regex):
+    """Printable ASCII characters other than letters that every match of `regex` holds: a value
+    without one of them cannot match. Read from Python's parse of the pattern, and none at all
+    where Python may read it otherwise than Java (Spark's regex engine): a pattern Python cannot
+    parse; a backslash before a digit (octal escapes and back-references) or `\\b{` (Java's
+    grapheme boundary); comments mode (`(?x)`, which Java also applies inside classes); a class
+    holding `[` or `&` (Java's nested classes, unions and intersections). Letters are left out,
+    which a case flag could change."""
+    if re.search(r"\\(\d|[bB]\{)", regex):
         return frozenset()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # a nested set `[[`: Java's class syntax, not Python's
-            parsed = re_parser.parse(regex)
-    except (re.error, Warning):
+        parsed = re_parser.parse(regex)
+    except re.error:
+        return frozenset()
+    if parsed.state.flags & re.VERBOSE or not _read_alike(parsed):
         return frozenset()
     return frozenset(c for c in _literals(parsed) if c.isascii() and c.isprintable() and not c.isalpha())
 
 
+def _read_alike(pattern) -> bool:
+    """Whether no class of a parsed pattern holds `[` or `&` and no group turns comments mode on."""
+    for op, arg in pattern:
+        if op is re_constants.IN and any(kind is re_constants.LITERAL and chr(v) in "[&" for kind, v in arg):
+            return False
+        if op is re_constants.SUBPATTERN and arg[1] & re.VERBOSE:
+            return False
+        if not all(_read_alike(inner) for inner in _inner_patterns(op, arg)):
+            return False
+    return True
+
+
+def _inner_patterns(op, arg) -> list:
+    """The patterns a parsed node holds: a group's, a lookaround's, a repeat's, each branch's."""
+    if op is re_constants.BRANCH:
+        return list(arg[1])
+    if isinstance(arg, re_parser.SubPattern):
+        return [arg]
+    return [a for a in arg if isinstance(a, re_parser.SubPattern)] if isinstance(arg, tuple) else []
+
+
 def _literals(pattern) -> set[str]:
     """The characters a parsed pattern's every match holds: its own literals, those of its groups,
-    and those of what it repeats at least once."""
+    and those of what it repeats at least once (not those of a lookaround or of one branch)."""
     found: set[str] = set()
     for op, arg in pattern:
         if op is re_constants.LITERAL:

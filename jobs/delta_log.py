@@ -64,10 +64,10 @@ class DeltaLog:
         return tuple(self._as_java(self._latest().metadata().partitionColumns()))
 
     def rows(self) -> int | None:
-        """Rows in the latest version, from the statistics of the files its checksum file lists
-        (`_delta_log/<version>.crc`, which Delta writes at each commit and in which it lists the files
-        of a table of few): no Spark job. None where the checksum or its file list is missing, or a
-        file has no statistics."""
+        """Rows in the latest version, from the record counts of the files its checksum file lists
+        (`_delta_log/<version>.crc`, which Delta writes at each commit, listing the files while they
+        are fewer than `spark.databricks.delta.allFilesInCrc.thresholdNumFiles`): no Spark job. None
+        where the checksum or its file list is missing, or a file's statistics have no record count."""
         checksum = self._latest().checksumOpt()
         files = checksum.get().allFiles() if checksum.isDefined() else None
         if files is None or not files.isDefined():

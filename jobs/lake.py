@@ -378,7 +378,7 @@ class Lake:
 
     def rows(self, layer: str, table: str) -> int:
         """Rows in the table's latest version: from Delta's checksum of it where that lists the
-        table's files with their statistics (no Spark job), else counted."""
+        table's files with their record counts (no Spark job), else counted."""
         counted = DeltaLog(self.spark, self.path(layer, table)).rows()
         return counted if counted is not None else self.read(layer, table).count()
 

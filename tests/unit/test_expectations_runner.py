@@ -78,9 +78,16 @@ def test_one_pass_counts_agree_with_great_expectations(spark):
         (r"a|@", set()),  # either branch
         (r"(@)?x{0,3}#*", set()),  # optional
         (PERIOD_PATTERN, set()),
-        # Java reads these otherwise than Python: \0100 is "@", [a&&[b]] an intersection, \v a class.
+        (r"(?=@)a(?>-)", {"-"}),  # not what a lookahead looks for
+        # Java reads these otherwise than Python: \0100 is "@", [a&&[b]] an intersection, [a[b]@]
+        # and [a-z[0-9]] unions, (?x) skips spaces in classes too, \b{g} is one boundary, \v a class.
         (r"\0100", set()),
         (r"[a&&[b]]x", set()),
+        (r"[a[b]@]x", set()),
+        (r"(?:y|[a-z[0-9]])@", set()),
+        (r"(?x)[ ]x]", set()),
+        (r"(?x:[ ]x])", set()),
+        (r"\b{g}@", set()),
         (r"\Qa@\E", set()),
         (r"\v", set()),
     ],
