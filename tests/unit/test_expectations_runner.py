@@ -92,6 +92,7 @@ def test_one_pass_counts_agree_with_great_expectations(spark):
         (r"\v", set()),
     ],
 )
+@pytest.mark.filterwarnings("ignore:Possible set:FutureWarning")  # Python's own, on Java's classes
 def test_the_characters_every_match_holds_are_read_from_the_pattern_only_where_java_reads_it_alike(regex, required):
     assert required_characters(regex) == required
 
