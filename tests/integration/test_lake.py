@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import uuid
 from datetime import date, datetime
 from pathlib import Path
 
@@ -25,6 +26,17 @@ from tests.builders import frame
 pytestmark = pytest.mark.integration
 BEFORE, T_DAY = date(2026, 3, 9), date(2026, 3, 10)
 COMPUTED = datetime(2026, 3, 10, 6, 0)
+
+
+def with_spark_jobs(spark, read):
+    """What `read()` returns, and the ids of the Spark jobs it ran (a job group of its own)."""
+    context, group = spark.sparkContext, f"read-{uuid.uuid4().hex}"  # the jobs of this read alone
+    try:
+        context.setJobGroup(group, "the read a test counts the jobs of")
+        return read(), context.statusTracker().getJobIdsForGroup(group)
+    finally:
+        for key in ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel"):
+            context.setLocalProperty(key, None)
 
 
 def deal(day: date, **columns) -> dict:
@@ -128,13 +140,7 @@ def test_a_tables_rows_come_from_the_checksum_of_its_version_else_they_are_count
     lake.append(rows(("a", 1), ("b", 2), ("c", 3)), "silver", "pairs")
     lake.replace_where(rows(("b", 20), ("b", 21), ("b", 22)), "silver", "pairs", "k = 'b'")
     lake.replace_keys(rows(("d", 4)), "silver", "pairs", spark.createDataFrame([("a",), ("c",)], "k string"), "k")
-    try:
-        spark.sparkContext.setJobGroup("rows", "the read below")
-        counted = lake.rows("silver", "pairs")
-        jobs = spark.sparkContext.statusTracker().getJobIdsForGroup("rows")
-    finally:
-        for key in ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel"):
-            spark.sparkContext.setLocalProperty(key, None)
+    counted, jobs = with_spark_jobs(spark, lambda: lake.rows("silver", "pairs"))
 
     assert (made, counted) == (0, 4) == (0, lake.read("silver", "pairs").count())  # b20, b21, b22, d4
     assert jobs == []  # from the checksum file's list of files and their statistics
@@ -172,13 +178,15 @@ def test_properties_and_partitions_are_the_logs_and_only_the_metastores_entries_
     detail = spark.sql(f"DESCRIBE DETAIL delta.`{lake.path(SILVER, 'by_month')}`").first()
     spark.range(1).createOrReplaceTempView("scratch")  # a temporary view: the session's, not the catalog's
     try:
-        spark.sparkContext.setJobGroup("metadata", "the reads below")
-        properties, partitions = lake.properties(SILVER, "by_month"), lake.partition_columns(SILVER, "by_month")
-        entries = [lake.registered(SILVER, "by_month"), lake.registered(SILVER, "scratch"), lake.registered(GOLD, "k")]
-        jobs = spark.sparkContext.statusTracker().getJobIdsForGroup("metadata")
+        (properties, partitions, entries), jobs = with_spark_jobs(
+            spark,
+            lambda: (
+                lake.properties(SILVER, "by_month"),
+                lake.partition_columns(SILVER, "by_month"),
+                [lake.registered(SILVER, "by_month"), lake.registered(SILVER, "scratch"), lake.registered(GOLD, "k")],
+            ),
+        )
     finally:
-        for key in ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel"):
-            spark.sparkContext.setLocalProperty(key, None)
         spark.catalog.dropTempView("scratch")
 
     assert properties == dict(detail["properties"]) and properties["rapport.decay_tau_days"] == "28.0"
