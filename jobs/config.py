@@ -116,6 +116,12 @@ class IngestConfig(Parameters):
     parallel_sources: PositiveInt = 2  # sources ingested side by side (each its own Spark jobs)
 
 
+class ConformConfig(Parameters):
+    # Silver tables an incremental conform merges side by side (a day's merges are small: two at once
+    # keep both cores busy); 1 merges them one after the other.
+    parallel_merges: PositiveInt = 2
+
+
 class QualityConfig(Parameters):
     enabled: bool = True  # run the Great Expectations suites before publishing
 
@@ -216,6 +222,7 @@ class Config(Parameters):
     org: OrgConfig = OrgConfig()
     tracking: TrackingConfig = TrackingConfig()
     ingest: IngestConfig = IngestConfig()
+    conform: ConformConfig = ConformConfig()
     quality: QualityConfig = QualityConfig()
     privacy: PrivacyConfig = PrivacyConfig()
     kpi: KpiConfig = KpiConfig()

@@ -19,6 +19,7 @@ again from bronze on the next run, whatever bronze received.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -32,7 +33,7 @@ from expectations.runner import validate
 from jobs.config import Config, ConfigError
 from jobs.lake import BRONZE, OPS, SILVER, Lake, cast_to, in_list
 from jobs.quality import keeps_validations
-from jobs.runtime import build_session, job_parser, parse_job_args, run_job
+from jobs.runtime import build_session, job_parser, parse_job_args, run_job, side_by_side
 from schemas.extra_fields import CRM_TABLES, extra_fields_of, silver_schema
 from schemas.landing import SOURCES
 from schemas.ops import CONFORM_STATE_SCHEMA, CONFORM_STATE_TABLE
@@ -343,6 +344,23 @@ def _publish(lake: Lake, config: Config, table: str, df: DataFrame, write) -> in
     return rows
 
 
+def _publish_all(
+    lake: Lake, config: Config, frames: dict[str, DataFrame], write, then=None, workers: int = 1
+) -> dict[str, int]:
+    """`_publish` every frame, written with `write(df, table)`, `workers` tables at a time (they are
+    different tables, made from frames already computed or from silver alone); `then(table)` runs
+    after its table's write. The rows written of each table."""
+
+    def step(table: str, df: DataFrame) -> tuple[str, int]:
+        rows = _publish(lake, config, table, df, lambda d: write(d, table))
+        if then is not None:
+            then(table)
+        return table, rows
+
+    steps = [functools.partial(step, table, df) for table, df in frames.items()]
+    return dict(side_by_side(steps, workers))
+
+
 def full_refresh(lake: Lake, config: Config, salt: str) -> dict[str, int]:
     bronze = {s.name: lake.read(BRONZE, s.name) for s in SOURCES}
     crm = {table: df.localCheckpoint() for table, df in crm_tables(bronze, config).items()}
@@ -351,10 +369,7 @@ def full_refresh(lake: Lake, config: Config, salt: str) -> dict[str, int]:
     tables["email_events"] = event_table(bronze["email_events"])
     tables["call_turns"] = turn_table(bronze["transcripts"])
     tables["call_fragments"] = fragment_table(bronze["transcripts"])
-    written = {
-        table: _publish(lake, config, table, df, lambda d, t=table: lake.overwrite(d, SILVER, t))
-        for table, df in tables.items()
-    }
+    written = _publish_all(lake, config, tables, lambda df, table: lake.overwrite(df, SILVER, table))
     _record_made_with(lake, config, RESPONSES_TABLE)
     return written | rebuild_day_sums(lake, config)
 
@@ -464,17 +479,14 @@ def rebuild_day_sums(lake: Lake, config: Config, tables: list[str] = DAY_SUM_TAB
     changed), one file per month."""
     if not tables:
         return {}
-    written = {}
-    for table, df in _day_sums(lake, config, list(tables)).items():
-        written[table] = _publish(
-            lake,
-            config,
-            table,
-            df.repartition(*DAY_SUM_PARTITIONS),
-            lambda d, t=table: lake.overwrite(d, SILVER, t, partition_by=DAY_SUM_PARTITIONS),
-        )
-        _record_made_with(lake, config, table)
-    return written
+    frames = {table: df.repartition(*DAY_SUM_PARTITIONS) for table, df in _day_sums(lake, config, list(tables)).items()}
+    return _publish_all(
+        lake,
+        config,
+        frames,
+        lambda df, table: lake.overwrite(df, SILVER, table, partition_by=DAY_SUM_PARTITIONS),
+        then=lambda table: _record_made_with(lake, config, table),
+    )
 
 
 def laid_out_otherwise(lake: Lake) -> list[str]:
@@ -499,18 +511,18 @@ def refresh_day_sums(lake: Lake, config: Config, days: set[str], tables: list[st
         return {}
     months = sorted({day[:7] + "-01" for day in days})
     condition = f"{in_list('activity_month', months)} AND {in_list('activity_on', sorted(days))}"
-    written = {
-        table: _publish(
-            lake,
-            config,
-            table,
-            df.repartition(*DAY_SUM_PARTITIONS),
-            lambda d, t=table: lake.replace_slice(d, SILVER, t, condition),
-        )
+    frames = {
+        table: df.repartition(*DAY_SUM_PARTITIONS)
         for table, df in _day_sums(lake, config, tables, sorted(days)).items()
     }
+    write = functools.partial(_replace_day_slice, lake, condition)
+    written = _publish_all(lake, config, frames, write, workers=config.conform.parallel_merges)
     log.info("%s: %d days refreshed", ", ".join(lake.name(SILVER, t) for t in tables), len(days))
     return written
+
+
+def _replace_day_slice(lake: Lake, condition: str, df: DataFrame, table: str) -> int:
+    return lake.replace_slice(df, SILVER, table, condition)
 
 
 def activity_days(lake: Lake, keys_df: DataFrame) -> set[str]:
@@ -559,62 +571,84 @@ def _version_days(versions: dict[str, DataFrame], users_df: DataFrame, config: C
 
 def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: dict[str, int]) -> dict[str, int]:
     """Conform only the activities and transcripts bronze received since the last conform, merge
-    them by key, then thread again the emails of the threads that changed emails touch."""
+    them by key, then sum again the days and thread again the emails that the changed activities
+    touch. The merges, and then the day sums, are written `conform.parallel_merges` tables at a time."""
     crm = {table: lake.read(SILVER, table) for table in CRM_TABLES}
     stale = tables_to_remake(lake, config)  # these are made again whole, after the merge
+    merges: list = []  # steps of the first round: each merges one table's changed keys
+    changed_emails, days = None, set()
+    if any(s in changed for s in ACTIVITY_SOURCES):
+        keys, changed_emails, days, tables = _changed_activities(lake, config, salt, crm, changed, last)
+        merges += [functools.partial(_merge_activity_table, lake, config, t, df, keys) for t, df in tables.items()]
+    merges += [
+        functools.partial(_merge_bronze_keyed, lake, config, source, key, transforms, last[source])
+        for source, key, transforms in (
+            ("email_events", "event_id", {"email_events": event_table}),
+            ("transcripts", "call_id", TRANSCRIPT_TABLES),
+        )
+        if source in changed
+    ]
     written: dict[str, int] = {}
-    changed_activities = [s for s in ACTIVITY_SOURCES if s in changed]
-    changed_emails = None
-    if changed_activities:
-        subsets, versions, keys = {}, {}, None
-        for source, key in ACTIVITY_SOURCES.items():
-            bronze = lake.read(BRONZE, source)
-            if source not in changed_activities:
-                subsets[source] = versions[source] = bronze.limit(0)
-                continue
-            changes = _changes(lake, source, last[source]).localCheckpoint()
-            ids = changes.select(key).distinct().localCheckpoint()
-            changed_emails = ids if source == "emails" else changed_emails
-            subsets[source] = bronze.join(ids, on=key, how="left_semi")
-            removed = changes.filter(F.col("_change_type") == "delete").select(*bronze.columns)
-            versions[source] = subsets[source].unionByName(removed)
-            new_keys = ids.select(activity_key(ACTIVITY_KINDS[source], key).alias("activity_key"))
-            keys = new_keys if keys is None else keys.unionByName(new_keys)
-        keys = keys.distinct().localCheckpoint()
-        days = _version_days(versions, crm["users"], config)  # the days these activities were on before, and now
-        for table, df in activity_tables(subsets, crm, config, salt).items():
-            written[table] = _publish(
-                lake, config, table, df, lambda d, t=table: lake.replace_keys(d, SILVER, t, keys, "activity_key")
-            )
-        fresh = [t for t in DAY_SUM_TABLES if t not in stale]
-        written |= refresh_day_sums(lake, config, days, fresh)
+    for rows in side_by_side(merges, config.conform.parallel_merges):
+        written |= rows
+    # Then what reads the merged activities: the sums of their days (side by side), their threads.
+    written |= refresh_day_sums(lake, config, days, [t for t in DAY_SUM_TABLES if t not in stale])
     if changed_emails is not None and RESPONSES_TABLE not in stale:
         written |= refresh_threads(lake, config, changed_emails)
     written |= rebuild_stale(lake, config, stale)
     written |= rebuild_crm_tables(lake, config, stale_crm_tables(lake, config))
-    for source, key, transforms in (
-        ("email_events", "event_id", {"email_events": event_table}),
-        ("transcripts", "call_id", TRANSCRIPT_TABLES),
-    ):
-        if source not in changed:
-            continue
-        ids = _changed_ids(lake, source, last[source], key).localCheckpoint()
-        # Every version of the changed ids, read from bronze once for all the tables made of them.
-        rows = lake.read(BRONZE, source).drop(*UNREAD_LANDING_COLUMNS).join(ids, on=key, how="left_semi")
-        if len(transforms) > 1:
-            rows = rows.persist(StorageLevel.DISK_ONLY)
-        try:
-            for table, transform in transforms.items():
-                written[table] = _publish(
-                    lake,
-                    config,
-                    table,
-                    transform(rows),
-                    lambda d, t=table, i=ids, k=key: lake.replace_keys(d, SILVER, t, i, k),
-                )
-        finally:
-            rows.unpersist()
     return written
+
+
+def _changed_activities(lake: Lake, config: Config, salt: str, crm: dict, changed: set[str], last: dict[str, int]):
+    """The activities bronze received or lost since the last conform: their keys, the ids of the
+    changed emails (None when no email changed), the days they were on before and are on now, and
+    their rows of the activity tables (activities, participants, links), to merge by key."""
+    subsets, versions, keys, changed_emails = {}, {}, None, None
+    for source, key in ACTIVITY_SOURCES.items():
+        bronze = lake.read(BRONZE, source)
+        if source not in changed:
+            subsets[source] = versions[source] = bronze.limit(0)
+            continue
+        changes = _changes(lake, source, last[source]).localCheckpoint()
+        ids = changes.select(key).distinct().localCheckpoint()
+        changed_emails = ids if source == "emails" else changed_emails
+        subsets[source] = bronze.join(ids, on=key, how="left_semi")
+        removed = changes.filter(F.col("_change_type") == "delete").select(*bronze.columns)
+        versions[source] = subsets[source].unionByName(removed)
+        new_keys = ids.select(activity_key(ACTIVITY_KINDS[source], key).alias("activity_key"))
+        keys = new_keys if keys is None else keys.unionByName(new_keys)
+    keys = keys.distinct().localCheckpoint()
+    days = _version_days(versions, crm["users"], config)  # the days these activities were on before, and now
+    return keys, changed_emails, days, activity_tables(subsets, crm, config, salt)
+
+
+def _merge_activity_table(lake: Lake, config: Config, table: str, df: DataFrame, keys: DataFrame) -> dict[str, int]:
+    """Replace the rows of the activities `keys` in one activity table with `df`, their rows now."""
+    return {
+        table: _publish(lake, config, table, df, lambda d: lake.replace_keys(d, SILVER, table, keys, "activity_key"))
+    }
+
+
+def _merge_bronze_keyed(
+    lake: Lake, config: Config, source: str, key: str, transforms: dict, since_version: int
+) -> dict[str, int]:
+    """Merge into the silver tables made of bronze `source` alone (`transforms`) the rows of the
+    ids it received or lost since `since_version`."""
+    ids = _changed_ids(lake, source, since_version, key).localCheckpoint()
+    # Every version of the changed ids, read from bronze once for all the tables made of them.
+    rows = lake.read(BRONZE, source).drop(*UNREAD_LANDING_COLUMNS).join(ids, on=key, how="left_semi")
+    if len(transforms) > 1:
+        rows = rows.persist(StorageLevel.DISK_ONLY)
+    try:
+        return {
+            table: _publish(
+                lake, config, table, transform(rows), lambda d, t=table: lake.replace_keys(d, SILVER, t, ids, key)
+            )
+            for table, transform in transforms.items()
+        }
+    finally:
+        rows.unpersist()
 
 
 def make_missing_transcript_tables(lake: Lake, config: Config) -> dict[str, int]:

@@ -12,11 +12,11 @@ then nothing is written.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -30,7 +30,7 @@ from jobs import erase
 from jobs.config import Config, is_uri
 from jobs.lake import BRONZE, OPS, QUARANTINE, Lake, in_list
 from jobs.quality import keeps_validations
-from jobs.runtime import JobError, build_session, job_parser, parse_job_args, run_job
+from jobs.runtime import JobError, build_session, job_parser, parse_job_args, run_job, side_by_side
 from schemas.bronze import (
     BRONZE_SCHEMAS,
     LEDGER_SCHEMA,
@@ -440,9 +440,8 @@ def run(spark: SparkSession, config: Config, as_of: date, reprocess: list[str] |
     try:
         # Sources are independent tables: run them side by side, so that one source's Python
         # parsing, commits and checks overlap another's, and both cores stay busy.
-        with ThreadPoolExecutor(max_workers=config.ingest.parallel_sources) as pool:
-            futures = [pool.submit(ingest_source, source, source_files) for source, source_files in work]
-            outcomes = [future.result() for future in futures]
+        steps = [functools.partial(ingest_source, source, source_files) for source, source_files in work]
+        outcomes = side_by_side(steps, config.ingest.parallel_sources)
         quarantine_df: DataFrame | None = None
         for (source, source_files), (total, bad_df) in zip(work, outcomes, strict=True):
             quarantine_df = bad_df if quarantine_df is None else quarantine_df.unionByName(bad_df)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from pathlib import Path
 
@@ -38,6 +39,7 @@ log = logging.getLogger("rapport.lake")
 CONFLICTS = tuple(getattr(delta_exceptions, name) for name in delta_exceptions.__all__)
 CONFLICT_NAMES = frozenset(c.__name__ for c in CONFLICTS)
 COMMIT_ATTEMPTS = 4
+_SCHEMA_LOCK = threading.Lock()
 
 BRONZE, SILVER, GOLD, QUARANTINE, OPS = "bronze", "silver", "gold", "quarantine", "ops"
 # Every table a user reads, in the order data flows through them.
@@ -221,9 +223,10 @@ class Lake:
 
     def _ensure_schema(self, layer: str) -> None:
         schema_name = f"{self.prefix}{layer}"
-        if schema_name not in self._known_schemas:
-            self.spark.sql(f"CREATE SCHEMA IF NOT EXISTS {schema_name}")
-            self._known_schemas.add(schema_name)
+        with _SCHEMA_LOCK:  # tables written side by side make their layer's schema once
+            if schema_name not in self._known_schemas:
+                self.spark.sql(f"CREATE SCHEMA IF NOT EXISTS {schema_name}")
+                self._known_schemas.add(schema_name)
 
     def replace_where(self, df: DataFrame, layer: str, table: str, condition: str) -> int:
         """Replace exactly the rows matching `condition` with `df`; return the rows written."""

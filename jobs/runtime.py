@@ -8,8 +8,12 @@ import glob
 import logging
 import os
 import sys
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
+from typing import TypeVar
 
 from jobs.config import DEFAULT_CONF, REPO_ROOT, Config, ConfigError, is_uri, load_config
 
@@ -19,6 +23,39 @@ log = logging.getLogger("rapport")
 CATALOG_POLL_SECONDS = 0.5
 # Spark's built-in catalog, as every session here has it: Delta's, over the Hive metastore.
 DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+
+
+Result = TypeVar("Result")
+
+
+def side_by_side(steps: list[Callable[[], Result]], workers: int) -> list[Result]:
+    """Run independent steps (each its own Spark jobs and Delta commits, to different tables) up to
+    `workers` at a time, in threads of this driver; their results in order. A small write is mostly
+    the driver's own work (planning, Delta's log, small jobs), so two at once keep both cores busier.
+    Once a step fails, no step starts any more, and the failure is raised when the steps running
+    then have ended: no job of this run is left writing when the error reaches the caller."""
+    if workers <= 1 or len(steps) <= 1:
+        return [step() for step in steps]
+    failed = threading.Event()
+
+    def guarded(step: Callable[[], Result]) -> Result:
+        if failed.is_set():
+            raise _NotStarted
+        try:
+            return step()
+        except BaseException:
+            failed.set()
+            raise
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(guarded, step) for step in steps]
+        # A step not started follows the one that failed (the pool starts them in order), so the
+        # first error met in order is a real one.
+        return [future.result() for future in futures]
+
+
+class _NotStarted(Exception):
+    """A step left out because an earlier one failed."""
 
 
 def iso_date(text: str) -> date:
