@@ -117,8 +117,8 @@ class IngestConfig(Parameters):
 
 
 class ConformConfig(Parameters):
-    # Silver tables an incremental conform merges side by side (a day's merges are small: two at once
-    # keep both cores busy); 1 merges them one after the other.
+    # Silver tables an incremental conform merges, and then whose day sums it refreshes, side by side
+    # (a day's writes are small: two at once keep two cores busier); 1: one after the other.
     parallel_merges: PositiveInt = 2
 
 

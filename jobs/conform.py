@@ -23,6 +23,7 @@ import functools
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyspark import StorageLevel
@@ -348,8 +349,8 @@ def _publish_all(
     lake: Lake, config: Config, frames: dict[str, DataFrame], write, then=None, workers: int = 1
 ) -> dict[str, int]:
     """`_publish` every frame, written with `write(df, table)`, `workers` tables at a time (they are
-    different tables, made from frames already computed or from silver alone); `then(table)` runs
-    after its table's write. The rows written of each table."""
+    different tables; with more than one worker, frames that read nothing another of them writes);
+    `then(table)` runs after its table's write. The rows written of each table."""
 
     def step(table: str, df: DataFrame) -> tuple[str, int]:
         rows = _publish(lake, config, table, df, lambda d: write(d, table))
@@ -515,14 +516,15 @@ def refresh_day_sums(lake: Lake, config: Config, days: set[str], tables: list[st
         table: df.repartition(*DAY_SUM_PARTITIONS)
         for table, df in _day_sums(lake, config, tables, sorted(days)).items()
     }
-    write = functools.partial(_replace_day_slice, lake, condition)
-    written = _publish_all(lake, config, frames, write, workers=config.conform.parallel_merges)
+    written = _publish_all(
+        lake,
+        config,
+        frames,
+        lambda df, table: lake.replace_slice(df, SILVER, table, condition),
+        workers=config.conform.parallel_merges,
+    )
     log.info("%s: %d days refreshed", ", ".join(lake.name(SILVER, t) for t in tables), len(days))
     return written
-
-
-def _replace_day_slice(lake: Lake, condition: str, df: DataFrame, table: str) -> int:
-    return lake.replace_slice(df, SILVER, table, condition)
 
 
 def activity_days(lake: Lake, keys_df: DataFrame) -> set[str]:
@@ -575,7 +577,7 @@ def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: 
     touch. The merges, and then the day sums, are written `conform.parallel_merges` tables at a time."""
     crm = {table: lake.read(SILVER, table) for table in CRM_TABLES}
     stale = tables_to_remake(lake, config)  # these are made again whole, after the merge
-    merges: list = []  # steps of the first round: each merges one table's changed keys
+    merges: list[Callable[[], dict[str, int]]] = []  # the first round: each step merges its table(s)
     changed_emails, days = None, set()
     if any(s in changed for s in ACTIVITY_SOURCES):
         keys, changed_emails, days, tables = _changed_activities(lake, config, salt, crm, changed, last)
@@ -600,7 +602,9 @@ def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: 
     return written
 
 
-def _changed_activities(lake: Lake, config: Config, salt: str, crm: dict, changed: set[str], last: dict[str, int]):
+def _changed_activities(
+    lake: Lake, config: Config, salt: str, crm: dict[str, DataFrame], changed: set[str], last: dict[str, int]
+) -> tuple[DataFrame, DataFrame | None, set[str], dict[str, DataFrame]]:
     """The activities bronze received or lost since the last conform: their keys, the ids of the
     changed emails (None when no email changed), the days they were on before and are on now, and
     their rows of the activity tables (activities, participants, links), to merge by key."""

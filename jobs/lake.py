@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 from pathlib import Path
 
@@ -39,7 +38,6 @@ log = logging.getLogger("rapport.lake")
 CONFLICTS = tuple(getattr(delta_exceptions, name) for name in delta_exceptions.__all__)
 CONFLICT_NAMES = frozenset(c.__name__ for c in CONFLICTS)
 COMMIT_ATTEMPTS = 4
-_SCHEMA_LOCK = threading.Lock()
 
 BRONZE, SILVER, GOLD, QUARANTINE, OPS = "bronze", "silver", "gold", "quarantine", "ops"
 # Every table a user reads, in the order data flows through them.
@@ -223,10 +221,9 @@ class Lake:
 
     def _ensure_schema(self, layer: str) -> None:
         schema_name = f"{self.prefix}{layer}"
-        with _SCHEMA_LOCK:  # tables written side by side make their layer's schema once
-            if schema_name not in self._known_schemas:
-                self.spark.sql(f"CREATE SCHEMA IF NOT EXISTS {schema_name}")
-                self._known_schemas.add(schema_name)
+        if schema_name not in self._known_schemas:
+            self.spark.sql(f"CREATE SCHEMA IF NOT EXISTS {schema_name}")
+            self._known_schemas.add(schema_name)
 
     def replace_where(self, df: DataFrame, layer: str, table: str, condition: str) -> int:
         """Replace exactly the rows matching `condition` with `df`; return the rows written."""

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, date, datetime
 from typing import TypeVar
 
@@ -30,10 +30,11 @@ Result = TypeVar("Result")
 
 def side_by_side(steps: list[Callable[[], Result]], workers: int) -> list[Result]:
     """Run independent steps (each its own Spark jobs and Delta commits, to different tables) up to
-    `workers` at a time, in threads of this driver; their results in order. A small write is mostly
-    the driver's own work (planning, Delta's log, small jobs), so two at once keep both cores busier.
-    Once a step fails, no step starts any more, and the failure is raised when the steps running
-    then have ended: no job of this run is left writing when the error reaches the caller."""
+    `workers` at a time, in threads of this driver; their results in order. A small write is a few
+    small Spark jobs with the driver's own work between them, so two at once keep both cores busier.
+    Once a step fails (or the caller is interrupted) no step starts any more, and the first failure
+    in the steps' order is raised when the running ones have ended, the others logged: no write of
+    the run goes on behind the error."""
     if workers <= 1 or len(steps) <= 1:
         return [step() for step in steps]
     failed = threading.Event()
@@ -49,13 +50,21 @@ def side_by_side(steps: list[Callable[[], Result]], workers: int) -> list[Result
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(guarded, step) for step in steps]
-        # A step not started follows the one that failed (the pool starts them in order), so the
-        # first error met in order is a real one.
-        return [future.result() for future in futures]
+        try:
+            wait(futures)
+        except BaseException:
+            failed.set()  # interrupted: leaving the block waits for the running steps alone
+            raise
+    errors = [e for f in futures if (e := f.exception()) is not None and not isinstance(e, _NotStarted)]
+    for error in errors[1:]:
+        log.error("a step running beside the one that failed failed too: %s", error)
+    if errors:
+        raise errors[0]
+    return [future.result() for future in futures]
 
 
 class _NotStarted(Exception):
-    """A step left out because an earlier one failed."""
+    """A step left out because another one failed first."""
 
 
 def iso_date(text: str) -> date:

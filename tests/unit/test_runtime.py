@@ -38,23 +38,45 @@ def test_one_worker_runs_the_steps_in_order_in_this_thread():
 
 
 def test_a_failed_step_is_raised_after_the_running_ones_end_and_the_waiting_ones_never_start():
-    ended, started = [], []
+    ended, started, slow_started = [], [], threading.Event()
+
+    def failing():
+        slow_started.wait(5)  # fails while the slow step runs beside it
+        started.append("failing")
+        raise ValueError("bronze.emails: broken")
 
     def slow():
         started.append("slow")
+        slow_started.set()
         time.sleep(0.3)
         ended.append("slow")
         return "slow"
-
-    def failing():
-        started.append("failing")
-        raise ValueError("bronze.emails: broken")
 
     def later():
         started.append("later")
         return "later"
 
     with pytest.raises(ValueError, match=r"bronze\.emails: broken"):
-        side_by_side([slow, failing, later, later], workers=2)
+        side_by_side([failing, slow, later, later], workers=2)
     assert ended == ["slow"]  # the running step finished before the error reached us
-    assert "later" not in started
+    assert started == ["slow", "failing"]  # the steps waiting then never started
+
+
+def test_of_two_failures_the_first_in_order_is_raised_and_the_other_logged(caplog):
+    second_failed = threading.Event()
+
+    def first():
+        second_failed.wait(5)
+        raise ValueError("silver.activities: broken")
+
+    def second():
+        try:
+            raise KeyError("silver.record_links")
+        finally:
+            second_failed.set()
+
+    with pytest.raises(ValueError, match=r"silver\.activities: broken"):
+        side_by_side([first, second], workers=2)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        "a step running beside the one that failed failed too: 'silver.record_links'"
+    ]
