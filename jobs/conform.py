@@ -348,9 +348,9 @@ def _publish(lake: Lake, config: Config, table: str, df: DataFrame, write) -> in
 def _publish_all(
     lake: Lake, config: Config, frames: dict[str, DataFrame], write, then=None, workers: int = 1
 ) -> dict[str, int]:
-    """`_publish` every frame, written with `write(df, table)`, `workers` tables at a time (they are
-    different tables; with more than one worker, frames that read nothing another of them writes);
-    `then(table)` runs after its table's write. The rows written of each table."""
+    """`_publish` every frame, written with `write(df, table)`, `workers` tables at a time; with more
+    than one, no frame may read a table another of them writes. `then(table)` runs after its
+    table's write. The rows written of each table."""
 
     def step(table: str, df: DataFrame) -> tuple[str, int]:
         rows = _publish(lake, config, table, df, lambda d: write(d, table))
