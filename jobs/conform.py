@@ -12,6 +12,9 @@ activities were on, and threads again the emails of the threads the changed emai
 to any CRM table rebuilds silver (every link and resolution depends on the CRM), as does
 `--full-refresh`; both paths give the same tables. Nothing new: nothing done.
 
+The activity tables and the daily sums are partitioned by the month of their activity
+(`activity_month`): a merge and a refresh of days read and rewrite only the months they touch.
+
 CRM fields outside the contract named by `crm.extra_fields` are text columns of the silver CRM
 tables (`schemas.extra_fields`); a table whose columns differ from the configuration's is made
 again from bronze on the next run, whatever bronze received.
@@ -32,7 +35,7 @@ from pyspark.sql import functions as F
 
 from expectations.runner import validate
 from jobs.config import Config, ConfigError
-from jobs.lake import BRONZE, OPS, SILVER, Lake, cast_to, in_list
+from jobs.lake import BRONZE, OPS, SILVER, Lake, cast_to, in_list, sql_string
 from jobs.quality import keeps_validations
 from jobs.runtime import build_session, job_parser, parse_job_args, run_job, side_by_side
 from schemas.extra_fields import CRM_TABLES, extra_fields_of, silver_schema
@@ -67,9 +70,11 @@ PEOPLE_DAYS_TABLE, CONNECTION_DAYS_TABLE = "record_people_days", "connection_day
 # Silver's sums per day of what the daily KPIs need of history, made from silver's activities and
 # kept by replacing the days whose activities changed.
 DAY_SUM_TABLES = (DAYS_TABLE, PEOPLE_DAYS_TABLE, CONNECTION_DAYS_TABLE)
-# Partitioned by the month their activities happened in: a merge replaces the days it touched
-# inside their months' partitions and reads or rewrites nothing of the other months.
-DAY_SUM_PARTITIONS = ("activity_month",)
+# The activity tables conform merges by activity, and the daily sums, are partitioned by the month
+# their activities happened in (`activity_month`): a merge names the months of what it replaces, and
+# Delta reads and rewrites those months' partitions only, whatever the length of history.
+BY_MONTH = ("activity_month",)
+ACTIVITY_TABLES = ("activities", "activity_participants", "record_links")
 RESPONSE_WINDOW_PROPERTY = "rapport.response_window_days"
 CRM_SOURCES = ("crm_users", "crm_accounts", "crm_contacts", "crm_leads", "crm_opportunities")
 ACTIVITY_SOURCES = {"emails": "email_id", "meetings": "meeting_id", "calls": "call_id", "tasks": "task_id"}
@@ -197,9 +202,13 @@ def activity_tables(
             internal_domains,
             salt,
         ).localCheckpoint()
-        activities = with_tracked_flag(
-            conform_activities(emails, meetings, calls, tasks, crm["users"], internal_domains), participants
-        ).localCheckpoint()
+        activities = (
+            with_tracked_flag(
+                conform_activities(emails, meetings, calls, tasks, crm["users"], internal_domains), participants
+            )
+            .withColumn("activity_month", F.trunc(F.to_date("activity_at"), "month"))
+            .localCheckpoint()
+        )
     finally:
         for df in latest.values():
             df.unpersist()
@@ -213,10 +222,11 @@ def activity_tables(
         link_by_domain=config.kpi.link_by_domain,
         meetings_need_regarding=config.kpi.meetings_need_regarding_for_opportunity,
     )
+    months = activities.select("activity_key", "activity_month")  # each participant and link in its activity's
     return {
         "activities": activities,
-        "activity_participants": participants,
-        "record_links": with_known_record_flag(links, crm),
+        "activity_participants": participants.join(months, on="activity_key", how="left"),
+        "record_links": with_known_record_flag(links, crm).join(months, on="activity_key", how="left"),
     }
 
 
@@ -370,7 +380,12 @@ def full_refresh(lake: Lake, config: Config, salt: str) -> dict[str, int]:
     tables["email_events"] = event_table(bronze["email_events"])
     tables["call_turns"] = turn_table(bronze["transcripts"])
     tables["call_fragments"] = fragment_table(bronze["transcripts"])
-    written = _publish_all(lake, config, tables, lambda df, table: lake.overwrite(df, SILVER, table))
+    written = _publish_all(
+        lake,
+        config,
+        tables,
+        lambda df, table: lake.overwrite(df, SILVER, table, partition_by=BY_MONTH if table in ACTIVITY_TABLES else ()),
+    )
     _record_made_with(lake, config, RESPONSES_TABLE)
     return written | rebuild_day_sums(lake, config)
 
@@ -457,6 +472,11 @@ def _day_sums(lake: Lake, config: Config, tables: list[str], days: list[str] | N
     activities = lake.read(SILVER, "activities")
     participants, links = lake.read(SILVER, "activity_participants"), lake.read(SILVER, "record_links")
     if days is not None:
+        if not laid_out_otherwise(lake, ACTIVITY_TABLES):  # only the days' months are read
+            activities, participants, links = (
+                df.filter(F.expr(in_months("activity_month", months_of(days))))
+                for df in (activities, participants, links)
+            )
         # The days' activities are read once: the sums, their participants and links all use them.
         activities = activities.filter(F.to_date("activity_at").isin(days)).localCheckpoint()
         keys = activities.select("activity_key")
@@ -480,23 +500,33 @@ def rebuild_day_sums(lake: Lake, config: Config, tables: list[str] = DAY_SUM_TAB
     changed), one file per month."""
     if not tables:
         return {}
-    frames = {table: df.repartition(*DAY_SUM_PARTITIONS) for table, df in _day_sums(lake, config, list(tables)).items()}
+    frames = {table: df.repartition(*BY_MONTH) for table, df in _day_sums(lake, config, list(tables)).items()}
     return _publish_all(
         lake,
         config,
         frames,
-        lambda df, table: lake.overwrite(df, SILVER, table, partition_by=DAY_SUM_PARTITIONS),
+        lambda df, table: lake.overwrite(df, SILVER, table, partition_by=BY_MONTH),
         then=lambda table: _record_made_with(lake, config, table),
     )
 
 
-def laid_out_otherwise(lake: Lake) -> list[str]:
-    """The daily sum tables there are that are not partitioned by month (made before they were)."""
+def laid_out_otherwise(lake: Lake, tables: tuple[str, ...] = DAY_SUM_TABLES) -> list[str]:
+    """Those of `tables` (the daily sums by default) there are that are not partitioned by month
+    (made before they were)."""
     return [
-        table
-        for table in DAY_SUM_TABLES
-        if lake.exists(SILVER, table) and lake.partition_columns(SILVER, table) != DAY_SUM_PARTITIONS
+        table for table in tables if lake.exists(SILVER, table) and lake.partition_columns(SILVER, table) != BY_MONTH
     ]
+
+
+def months_of(days: set[str] | list[str]) -> list[str]:
+    """The first days of the months of `days` (ISO dates), in order."""
+    return sorted({day[:7] + "-01" for day in days})
+
+
+def in_months(column: str, months: list[str]) -> str:
+    """SQL: `column` is one of `months` (ISO dates) or null, the month of an activity without a time."""
+    listed = f"{column} IN ({', '.join(f'DATE {sql_string(m)}' for m in months)}) OR " if months else ""
+    return f"({listed}{column} IS NULL)"
 
 
 def tables_to_remake(lake: Lake, config: Config) -> list[str]:
@@ -510,12 +540,8 @@ def refresh_day_sums(lake: Lake, config: Config, days: set[str], tables: list[st
     """The per-day sums of the days whose activities changed, again from silver."""
     if not days or not tables:
         return {}
-    months = sorted({day[:7] + "-01" for day in days})
-    condition = f"{in_list('activity_month', months)} AND {in_list('activity_on', sorted(days))}"
-    frames = {
-        table: df.repartition(*DAY_SUM_PARTITIONS)
-        for table, df in _day_sums(lake, config, tables, sorted(days)).items()
-    }
+    condition = f"{in_list('activity_month', months_of(days))} AND {in_list('activity_on', sorted(days))}"
+    frames = {table: df.repartition(*BY_MONTH) for table, df in _day_sums(lake, config, tables, sorted(days)).items()}
     written = _publish_all(
         lake,
         config,
@@ -539,23 +565,24 @@ def activity_days(lake: Lake, keys_df: DataFrame) -> set[str]:
     return {row["day"] for row in rows}
 
 
-def _changes(lake: Lake, source: str, since_version: int) -> DataFrame:
-    """The rows a bronze table received or lost after `since_version`, from its change feed, with
-    their `_change_type` (insert or delete). Rows are lost when a file delivered again replaces its
-    earlier rows."""
+def _changes(lake: Lake, source: str, since_version: int, until_version: int) -> DataFrame:
+    """The rows a bronze table received or lost after `since_version` up to `until_version`, from its
+    change feed, with their `_change_type` (insert or delete). Rows are lost when a file delivered
+    again replaces its earlier rows."""
     return (
         lake.spark.read.format("delta")
         .option("readChangeFeed", "true")
         .option("startingVersion", since_version + 1)
+        .option("endingVersion", until_version)
         .load(lake.path(BRONZE, source))
         .filter(F.col("_change_type").isin("insert", "delete"))
     )
 
 
-def _changed_ids(lake: Lake, source: str, since_version: int, key: str) -> DataFrame:
+def _changed_ids(lake: Lake, source: str, since_version: int, until_version: int, key: str) -> DataFrame:
     """Ids of the rows a bronze table received or lost after `since_version`: an id that was only
     in an earlier delivery is conformed again too, to nothing, so silver forgets it."""
-    return _changes(lake, source, since_version).select(key).distinct()
+    return _changes(lake, source, since_version, until_version).select(key).distinct()
 
 
 def _version_days(versions: dict[str, DataFrame], users_df: DataFrame, config: Config) -> set[str]:
@@ -571,19 +598,31 @@ def _version_days(versions: dict[str, DataFrame], users_df: DataFrame, config: C
     return {row["day"] for row in rows if row["day"] is not None}
 
 
-def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: dict[str, int]) -> dict[str, int]:
-    """Conform only the activities and transcripts bronze received since the last conform, merge
-    them by key, then sum again the days and thread again the emails that the changed activities
-    touch. The merges, and then the day sums, are written `conform.parallel_merges` tables at a time."""
+def incremental(
+    lake: Lake, config: Config, salt: str, changed: set[str], last: dict[str, int], now: dict[str, int]
+) -> dict[str, int]:
+    """Conform only the activities and transcripts bronze received since the last conform (`last`,
+    versions of bronze tables) up to `now`, merge them by key, then sum again the days and thread
+    again the emails that the changed activities touch. The merges, and then the day sums, are
+    written `conform.parallel_merges` tables at a time.
+
+    Bronze is read as of `now`, the versions this conform records as read: an ingest committing
+    meanwhile is left whole to the next conform, and the versions a merge looks at are all those
+    of its activities up to then."""
     crm = {table: lake.read(SILVER, table) for table in CRM_TABLES}
     stale = tables_to_remake(lake, config)  # these are made again whole, after the merge
     merges: list[Callable[[], dict[str, int]]] = []  # the first round: each step merges its table(s)
     changed_emails, days = None, set()
     if any(s in changed for s in ACTIVITY_SOURCES):
-        keys, changed_emails, days, tables = _changed_activities(lake, config, salt, crm, changed, last)
-        merges += [functools.partial(_merge_activity_table, lake, config, t, df, keys) for t, df in tables.items()]
+        keys, changed_emails, days, tables = _changed_activities(lake, config, salt, crm, changed, last, now)
+        within = in_months("t.activity_month", months_of(days))  # where the rows of `keys` are, and go
+        months = ", ".join(m[:7] for m in months_of(days)) or "none"
+        log.info("conform: the changed activities were and are on %d days, of months %s", len(days), months)
+        merges += [
+            functools.partial(_merge_activity_table, lake, config, t, df, keys, within) for t, df in tables.items()
+        ]
     merges += [
-        functools.partial(_merge_bronze_keyed, lake, config, source, key, transforms, last[source])
+        functools.partial(_merge_bronze_keyed, lake, config, source, key, transforms, last[source], now[source])
         for source, key, transforms in (
             ("email_events", "event_id", {"email_events": event_table}),
             ("transcripts", "call_id", TRANSCRIPT_TABLES),
@@ -603,21 +642,28 @@ def incremental(lake: Lake, config: Config, salt: str, changed: set[str], last: 
 
 
 def _changed_activities(
-    lake: Lake, config: Config, salt: str, crm: dict[str, DataFrame], changed: set[str], last: dict[str, int]
+    lake: Lake,
+    config: Config,
+    salt: str,
+    crm: dict[str, DataFrame],
+    changed: set[str],
+    last: dict[str, int],
+    now: dict[str, int],
 ) -> tuple[DataFrame, DataFrame | None, set[str], dict[str, DataFrame]]:
     """The activities bronze received or lost since the last conform: their keys, the ids of the
     changed emails (None when no email changed), the days they were on before and are on now, and
     their rows of the activity tables (activities, participants, links), to merge by key."""
     subsets, versions, keys, changed_emails = {}, {}, None, None
     for source, key in ACTIVITY_SOURCES.items():
-        bronze = lake.read(BRONZE, source)
         if source not in changed:
-            subsets[source] = versions[source] = bronze.limit(0)
+            subsets[source] = versions[source] = lake.read(BRONZE, source).drop(*UNREAD_LANDING_COLUMNS).limit(0)
             continue
-        changes = _changes(lake, source, last[source]).localCheckpoint()
+        bronze = lake.read(BRONZE, source, version=now[source]).drop(*UNREAD_LANDING_COLUMNS)
+        changes = _changes(lake, source, last[source], now[source]).localCheckpoint()
         ids = changes.select(key).distinct().localCheckpoint()
         changed_emails = ids if source == "emails" else changed_emails
-        subsets[source] = bronze.join(ids, on=key, how="left_semi")
+        # Every bronze version of the changed ids, read from bronze once for their days and their rows.
+        subsets[source] = bronze.join(ids, on=key, how="left_semi").localCheckpoint()
         removed = changes.filter(F.col("_change_type") == "delete").select(*bronze.columns)
         versions[source] = subsets[source].unionByName(removed)
         new_keys = ids.select(activity_key(ACTIVITY_KINDS[source], key).alias("activity_key"))
@@ -627,21 +673,27 @@ def _changed_activities(
     return keys, changed_emails, days, activity_tables(subsets, crm, config, salt)
 
 
-def _merge_activity_table(lake: Lake, config: Config, table: str, df: DataFrame, keys: DataFrame) -> dict[str, int]:
-    """Replace the rows of the activities `keys` in one activity table with `df`, their rows now."""
+def _merge_activity_table(
+    lake: Lake, config: Config, table: str, df: DataFrame, keys: DataFrame, within: str
+) -> dict[str, int]:
+    """Replace the rows of the activities `keys` in one activity table with `df`, their rows now;
+    `within`: a condition on the table's partitions that holds the rows of `keys`."""
     return {
-        table: _publish(lake, config, table, df, lambda d: lake.replace_keys(d, SILVER, table, keys, "activity_key"))
+        table: _publish(
+            lake, config, table, df, lambda d: lake.replace_keys(d, SILVER, table, keys, "activity_key", within=within)
+        )
     }
 
 
 def _merge_bronze_keyed(
-    lake: Lake, config: Config, source: str, key: str, transforms: dict, since_version: int
+    lake: Lake, config: Config, source: str, key: str, transforms: dict, since_version: int, until_version: int
 ) -> dict[str, int]:
     """Merge into the silver tables made of bronze `source` alone (`transforms`) the rows of the
-    ids it received or lost since `since_version`."""
-    ids = _changed_ids(lake, source, since_version, key).localCheckpoint()
+    ids it received or lost after `since_version` up to `until_version`."""
+    ids = _changed_ids(lake, source, since_version, until_version, key).localCheckpoint()
     # Every version of the changed ids, read from bronze once for all the tables made of them.
-    rows = lake.read(BRONZE, source).drop(*UNREAD_LANDING_COLUMNS).join(ids, on=key, how="left_semi")
+    bronze = lake.read(BRONZE, source, version=until_version)
+    rows = bronze.drop(*UNREAD_LANDING_COLUMNS).join(ids, on=key, how="left_semi")
     if len(transforms) > 1:
         rows = rows.persist(StorageLevel.DISK_ONLY)
     try:
@@ -678,7 +730,9 @@ def run(spark: SparkSession, config: Config, full: bool = False) -> ConformResul
     last = read_positions(lake)
     changed = {table for table, version in versions.items() if last.get(table) != version}
     made = make_missing_transcript_tables(lake, config) if last and not full else {}
-    if not full and not changed:
+    # Activity tables made before they were partitioned by month are made again from bronze, once.
+    relaid = laid_out_otherwise(lake, ACTIVITY_TABLES) if last and not full else []
+    if not full and not changed and not relaid:
         stale = tables_to_remake(lake, config) if last else []
         stale_crm = stale_crm_tables(lake, config) if last else []
         if stale or made or stale_crm:
@@ -691,13 +745,18 @@ def run(spark: SparkSession, config: Config, full: bool = False) -> ConformResul
     # Tables made from silver alone (the daily sums, transcripts') are made when missing, without a rebuild.
     made_alone = (*DAY_SUM_TABLES, *TRANSCRIPT_TABLES)
     complete = all(lake.exists(SILVER, t) for t in SILVER_TABLES if t not in made_alone)
-    if full or not last or crm_changed or not complete:
-        reason = "asked for" if full else ("first conform" if not last else f"changed: {', '.join(sorted(changed))}")
+    if full or not last or crm_changed or not complete or relaid:
+        if full or not last:
+            reason = "asked for" if full else "first conform"
+        elif relaid:
+            reason = f"{', '.join(relaid)} not partitioned by month"
+        else:
+            reason = f"changed: {', '.join(sorted(changed))}"
         log.info("conform: rebuilding silver from bronze (%s)", reason)
         rows = full_refresh(lake, config, salt)
     else:
         log.info("conform: merging what %s received since the last conform", ", ".join(sorted(changed)))
-        rows = incremental(lake, config, salt, changed, last)
+        rows = incremental(lake, config, salt, changed, last, versions)
     conformed_at = spark.sql("SELECT current_timestamp() AS t").first()["t"]
     state = spark.createDataFrame([(t, v, conformed_at) for t, v in versions.items()], CONFORM_STATE_SCHEMA)
     lake.overwrite(state, OPS, CONFORM_STATE_TABLE)

@@ -277,9 +277,13 @@ class Lake:
             self.commit(layer, table, lambda: self._comment_table(layer, table))
         return written
 
-    def replace_keys(self, df: DataFrame, layer: str, table: str, keys_df: DataFrame, key: str) -> int:
+    def replace_keys(
+        self, df: DataFrame, layer: str, table: str, keys_df: DataFrame, key: str, within: str | None = None
+    ) -> int:
         """Replace every row whose `key` is in `keys_df` with `df` (the rows of those keys, recomputed)
-        in one commit; return the rows written.
+        in one commit; return the rows written. `within`: a condition on the table's columns (named
+        `t.<column>`) that every row of those keys meets, such as the partitions they are in: Delta
+        then reads only the files it may hold. A row of the keys outside it would stay.
 
         One MERGE does both: its source is the keys, marked to delete the rows they match, and the
         new rows, marked to insert, which match nothing. A run that dies leaves the table as it was
@@ -298,7 +302,10 @@ class Lake:
             (
                 DeltaTable.forPath(self.spark, self.path(layer, table))
                 .alias("t")
-                .merge(source.alias("s"), f"s.{mark} = 'delete' AND t.`{key}` = s.`{key}`")
+                .merge(
+                    source.alias("s"),
+                    f"s.{mark} = 'delete' AND t.`{key}` = s.`{key}`" + (f" AND {within}" if within else ""),
+                )
                 .whenMatchedDelete()
                 .whenNotMatchedInsert(
                     condition=f"s.{mark} = 'insert'", values={c: F.col(f"s.`{c}`") for c in df.columns}
@@ -395,8 +402,12 @@ class Lake:
             statement = f"ALTER TABLE delta.`{self.path(layer, table)}` SET TBLPROPERTIES ({pairs})"
             self.commit(layer, table, lambda: self.spark.sql(statement))
 
-    def read(self, layer: str, table: str) -> DataFrame:
-        return self.spark.read.format("delta").load(self.path(layer, table))
+    def read(self, layer: str, table: str, version: int | None = None) -> DataFrame:
+        """The table's latest version, or `version`."""
+        reader = self.spark.read.format("delta")
+        if version is not None:
+            reader = reader.option("versionAsOf", version)
+        return reader.load(self.path(layer, table))
 
     def exists(self, layer: str, table: str) -> bool:
         return DeltaTable.isDeltaTable(self.spark, self.path(layer, table))

@@ -630,6 +630,9 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "source_file": "landed file of the version kept",
         "source_line": "position of the version kept in its landed file",
         "ingest_run_id": "ingest run that landed the version kept",
+        "activity_month": (
+            "the first day of activity_at's month (UTC), null when activity_at is: the partition the row is in"
+        ),
     },
     "silver.activity_participants": {
         "user_id": "user with this address (the smallest id if several); null when none",
@@ -638,12 +641,14 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "account_id": (
             "account of the address: its contact's, else (external only) the account listing its domain; null when none"
         ),
+        "activity_month": "its activity's activity_month: the partition the row is in",
     },
     "silver.record_links": {
         "reason": "strongest rule that linked them: regarding, then participant, then domain",
         "record_id": (
             "id of the record the activity is linked to (an id that never landed when is_known_record is false)"
         ),
+        "activity_month": "its activity's activity_month: the partition the row is in",
     },
     "silver.record_activity_days": {
         "activities": "counting activities in the row",

@@ -112,6 +112,7 @@ ACTIVITIES_SCHEMA = fields(
     ("ingest_run_id", _S, True),
     ("initiated_by", _S, True),
     ("is_tracked", _B, True),
+    ("activity_month", _DATE, True),  # first day of activity_at's month (UTC): the table's partition
 )
 
 # One row per activity, address and role, resolved to a user, contact, lead and account.
@@ -130,6 +131,7 @@ ACTIVITY_PARTICIPANTS_SCHEMA = fields(
     ("account_match", _S, True),
     ("is_do_not_track", _B, True),
     ("person_key", _S, True),
+    ("activity_month", _DATE, True),  # its activity's, the table's partition
 )
 
 # One row per activity and record it is linked to, with the first rule that linked it.
@@ -140,6 +142,7 @@ RECORD_LINKS_SCHEMA = fields(
     ("record_id", _S, False),
     ("reason", _S, False),
     ("is_known_record", _B, False),
+    ("activity_month", _DATE, True),  # its activity's, the table's partition
 )
 
 # One row per record, day its activities count from, day they happened, activity type and initiating

@@ -114,21 +114,38 @@ def test_incremental_conform_gives_the_same_silver_as_a_full_refresh(spark, land
     dropped = in_that_file_only.orderBy("email_id").first()["email_id"]
     lines = redelivered.read_text().splitlines()
     redelivered.write_text("\n".join(line for line in lines if json.loads(line)["email_id"] != dropped) + "\n")
-    # ... and a new version of an email conformed at the start: its subject changes, later modified_at.
-    first_email = lake.read(BRONZE, "emails").filter("source_format = 'jsonl'").orderBy("email_id").first()
-    update = json.loads(first_email["raw_record"]) | {"subject": "Updated", "modified_at": "2026-03-31T12:00:00Z"}
-    (landing / "activities" / "emails" / "2026-03-31-zz-update.jsonl").write_text(json.dumps(update) + "\n")
     ingest.run(spark, copy, AS_OF)
     second_merge = conform.run(spark, copy)
+    # ... then, alone, a new version of an email conformed at the start: its subject changes, later
+    # modified_at, and it moves to another month. Silver's activity tables are partitioned by month,
+    # and no other change is in its old month: the merge must look for its old rows there.
+    first_email = (
+        lake.read(BRONZE, "emails")
+        .filter("source_format = 'jsonl'")
+        .withColumn("month", F.date_format("sent_at", "yyyy-MM"))  # in UTC, the session's time zone
+        .orderBy("email_id")
+        .first()
+    )
+    moved_to = "2026-01-15T09:00:00Z" if first_email["month"] != "2026-01" else "2026-03-16T09:00:00Z"
+    update = json.loads(first_email["raw_record"]) | {
+        "subject": "Updated",
+        "sent_at": moved_to,
+        "modified_at": "2026-03-31T12:00:00Z",
+    }
+    (landing / "activities" / "emails" / "2026-03-31-zz-update.jsonl").write_text(json.dumps(update) + "\n")
+    ingest.run(spark, copy, AS_OF)
+    third_merge = conform.run(spark, copy)
     assert conform.run(spark, copy).skipped  # a day with nothing new
     incremental_rows = silver_rows(copied)
     conform.run(spark, copy, full=True)
 
-    for merged in (first_merge, second_merge):  # both merged, neither rebuilt
+    for merged in (first_merge, second_merge, third_merge):  # all merged, none rebuilt
         assert "users" not in merged.rows and merged.rows["activities"] > 0
     assert copied.read(SILVER, "activities").filter(F.col("activity_id") == dropped).count() == 0
-    subjects = copied.read(SILVER, "activities").filter(F.col("activity_id") == first_email["email_id"])
-    assert [r["subject"] for r in subjects.collect()] == ["Updated"]
+    moved = copied.read(SILVER, "activities").filter(F.col("activity_id") == first_email["email_id"])
+    assert [(r["subject"], r["activity_month"].isoformat()) for r in moved.collect()] == [
+        ("Updated", moved_to[:8] + "01")
+    ]
     # Gold is a function of silver alone (the daily job reads nothing else), so the same silver
     # row for row is the same gold row for row.
     assert silver_rows(copied) == incremental_rows
@@ -208,4 +225,38 @@ def test_daily_sums_are_partitioned_by_month_and_a_lake_made_before_is_laid_out_
     assert {t: sorted(lake.read(SILVER, t).collect(), key=repr) for t in tables} == {
         t: sorted(rows, key=repr) for t, rows in before.items()
     }
+    assert conform.run(spark, config).skipped
+
+
+def test_activity_tables_are_partitioned_by_month_and_a_lake_made_before_is_conformed_again(spark, conformed, landed):
+    _, config, lake, *_ = landed
+    tables = conform.ACTIVITY_TABLES
+    assert {t: lake.partition_columns(SILVER, t) for t in tables} == {t: ("activity_month",) for t in tables}
+    activities = lake.read(SILVER, "activities")
+    assert activities.filter("activity_month IS DISTINCT FROM trunc(to_date(activity_at), 'month')").count() == 0
+    for table in ("activity_participants", "record_links"):  # each row in its activity's month
+        rows = lake.read(SILVER, table).join(
+            activities.select("activity_key", "activity_month"), "activity_key", "left_anti"
+        )
+        assert rows.count() == 0, table
+        mismatched = (
+            lake.read(SILVER, table)
+            .alias("r")
+            .join(activities.alias("a"), "activity_key")
+            .filter("r.activity_month IS DISTINCT FROM a.activity_month")
+        )
+        assert mismatched.count() == 0, table
+    before = silver_rows(lake)
+    for table in tables:  # as in a lake made by an older version: not partitioned, no activity_month
+        old = lake.read(SILVER, table).drop("activity_month").localCheckpoint()
+        spark.sql(f"DROP TABLE {lake.name(SILVER, table)}")
+        shutil.rmtree(lake.path(SILVER, table))
+        lake.overwrite(old, SILVER, table)
+    assert conform.laid_out_otherwise(lake, tables) == list(tables)
+
+    made = conform.run(spark, config)  # bronze unchanged since the last conform: silver made again from bronze
+
+    assert not made.skipped and made.rows["activities"] == len(before["activities"])
+    assert {t: lake.partition_columns(SILVER, t) for t in tables} == {t: ("activity_month",) for t in tables}
+    assert silver_rows(lake) == before
     assert conform.run(spark, config).skipped
