@@ -283,7 +283,7 @@ class Lake:
         """Replace every row whose `key` is in `keys_df` with `df` (the rows of those keys, recomputed)
         in one commit; return the rows written. `within`: a condition on the table's columns (named
         `t.<column>`) that every row of those keys meets, such as the partitions they are in: Delta
-        then reads only the files it may hold. A row of the keys outside it would stay.
+        then reads only the files that may hold them. A row of the keys outside it would stay.
 
         One MERGE does both: its source is the keys, marked to delete the rows they match, and the
         new rows, marked to insert, which match nothing. A run that dies leaves the table as it was
