@@ -615,9 +615,13 @@ def incremental(
     changed_emails, days = None, set()
     if any(s in changed for s in ACTIVITY_SOURCES):
         keys, changed_emails, days, tables = _changed_activities(lake, config, salt, crm, changed, last, now)
-        within = in_months("t.activity_month", months_of(days))  # where the rows of `keys` are, and go
-        months = ", ".join(m[:7] for m in months_of(days)) or "none"
-        log.info("conform: the changed activities were and are on %d days, of months %s", len(days), months)
+        months = months_of(days)
+        within = in_months("t.activity_month", months)  # where the rows of `keys` are, and go
+        log.info(
+            "conform: the changed activities were and are on %d days, of months %s",
+            len(days),
+            ", ".join(m[:7] for m in months) or "none",
+        )
         merges += [
             functools.partial(_merge_activity_table, lake, config, t, df, keys, within) for t, df in tables.items()
         ]
