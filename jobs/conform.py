@@ -8,9 +8,11 @@ email_events, call_turns, call_fragments.
 Incremental by default: the bronze table versions a conform has read are kept in
 `ops.conform_state`; the next run reads only what bronze received since (Delta change data feed),
 conforms those activities and transcripts alone and merges them by key, sums again the days those
-activities were on, and threads again the emails of the threads the changed emails touch. A change
-to any CRM table rebuilds silver (every link and resolution depends on the CRM), as does
-`--full-refresh`; both paths give the same tables. Nothing new: nothing done.
+activities were on, and threads again the emails of the threads the changed emails touch. A CRM
+change is merged too: the activities it may change (`touched_activities`, from the CRM fields silver
+is made of, `ACTIVITY_CRM_FIELDS`) are conformed again with it. `--full-refresh`, a CRM change that
+touches more than a fifth of the activities, and a conform after one that died half way rebuild
+silver from bronze; both paths give the same tables. Nothing new: nothing done.
 
 The activity tables and the daily sums are partitioned by the month of their activity
 (`activity_month`): a merge and a refresh of days read and rewrite only the months they touch.
@@ -76,7 +78,39 @@ DAY_SUM_TABLES = (DAYS_TABLE, PEOPLE_DAYS_TABLE, CONNECTION_DAYS_TABLE)
 BY_MONTH = ("activity_month",)
 ACTIVITY_TABLES = ("activities", "activity_participants", "record_links")
 RESPONSE_WINDOW_PROPERTY = "rapport.response_window_days"
+# A merge of activities on more days than this may make the daily sums again whole (`sums_after_merge`).
+SUMS_REFRESH_DAYS = 31
+# A CRM change touching more than this share of the activities rebuilds silver rather than merging.
+CRM_MERGE_SHARE = 0.2
+RECORD_KEYS = {
+    "accounts": ("account", "account_id"),
+    "contacts": ("contact", "contact_id"),
+    "leads": ("lead", "lead_id"),
+    "opportunities": ("opportunity", "opportunity_id"),
+}
+# Set on ops.conform_state while a conform rebuilds silver over an earlier one or merges a CRM
+# change: both change silver's CRM tables and the activity tables made with them in several
+# commits, so a conform that finds it set (the one before died half way) rebuilds silver (`run`).
+UNFINISHED_PROPERTY = "rapport.conform_unfinished"
 CRM_SOURCES = ("crm_users", "crm_accounts", "crm_contacts", "crm_leads", "crm_opportunities")
+# The CRM fields silver's activities, participants, links and daily sums are made of: who is who by
+# address, account domains and primary contacts, owners, sales teams, stakeholders, do-not-track.
+# Those tables see the CRM through these columns only (`as_activities_read`), so a CRM snapshot that
+# leaves them as they were changes the CRM tables alone, and conform merges instead of rebuilding.
+ACTIVITY_CRM_FIELDS = {
+    "users": ("user_id", "email"),
+    "accounts": ("account_id", "email_domains", "primary_contact_id"),
+    "contacts": ("contact_id", "email", "account_id", "do_not_track"),
+    "leads": ("lead_id", "email", "owner_id", "stakeholder_contact_ids"),
+    "opportunities": (
+        "opportunity_id",
+        "account_id",
+        "contact_id",
+        "owner_id",
+        "sales_team_user_ids",
+        "stakeholder_contact_ids",
+    ),
+}
 ACTIVITY_SOURCES = {"emails": "email_id", "meetings": "meeting_id", "calls": "call_id", "tasks": "task_id"}
 UNREAD_LANDING_COLUMNS = ("raw_record", "file_modified_at", "ingested_at")
 ACTIVITY_KINDS = {"emails": "email", "meetings": "meeting", "calls": "call", "tasks": "task"}
@@ -131,7 +165,8 @@ def move_positions(lake: Lake, moved: dict[str, int]) -> None:
     """Move conform's position in the bronze tables of `moved` to the versions given, each one's
     `conformed_at` kept. For the jobs that commit to bronze behind conform's back and leave it
     nothing to read there: erasure and retention change silver alike, maintenance changes no row.
-    The next conform must not take their commits for news (one to a CRM table rebuilds silver)."""
+    The next conform must not take their commits for news (one to a CRM table is compared and
+    merged)."""
     if not moved:
         return
     rows = [
@@ -172,12 +207,18 @@ def crm_tables(bronze: dict[str, DataFrame], config: Config, tables: tuple[str, 
     return {table: CRM_CONFORMERS[table](bronze[f"crm_{table}"], extra_fields(config, table)) for table in tables}
 
 
+def as_activities_read(crm: dict[str, DataFrame]) -> dict[str, DataFrame]:
+    """CRM tables as silver's activity tables and daily sums read them: `ACTIVITY_CRM_FIELDS` only."""
+    return {table: df.select(*ACTIVITY_CRM_FIELDS[table]) for table, df in crm.items()}
+
+
 def activity_tables(
     activity_bronze: dict[str, DataFrame], crm: dict[str, DataFrame], config: Config, salt: str
 ) -> dict[str, DataFrame]:
     """Activities, participants and record links of the given bronze activity rows. Each row of
-    these tables depends only on its own activity's versions and on the CRM, so any subset of
-    activities can be conformed alone and merged."""
+    these tables depends only on its own activity's versions and on the CRM's `ACTIVITY_CRM_FIELDS`,
+    so any subset of activities can be conformed alone and merged."""
+    crm = as_activities_read(crm)
     # Each deduplicated activity frame feeds the participants and the activities: computed once,
     # without the landed text (raw_record: most of a bronze row), which neither reads; kept on
     # local disk, not in the heap, and released as soon as both are made.
@@ -232,12 +273,7 @@ def activity_tables(
 
 def with_known_record_flag(links_df: DataFrame, crm: dict[str, DataFrame]) -> DataFrame:
     known = None
-    for record_type, table, key in (
-        ("account", "accounts", "account_id"),
-        ("contact", "contacts", "contact_id"),
-        ("lead", "leads", "lead_id"),
-        ("opportunity", "opportunities", "opportunity_id"),
-    ):
+    for table, (record_type, key) in RECORD_KEYS.items():
         ids = crm[table].select(F.lit(record_type).alias("record_type"), F.col(key).alias("record_id"))
         known = ids if known is None else known.unionByName(ids)
     return links_df.join(
@@ -430,12 +466,15 @@ def stale_crm_tables(lake: Lake, config: Config) -> list[str]:
     ]
 
 
-def rebuild_crm_tables(lake: Lake, config: Config, tables: list[str]) -> dict[str, int]:
-    """Make these silver CRM tables again from bronze, with the extra columns the configuration
-    names now: added ones filled from each record's raw_record, dropped ones gone. Only their own
-    columns change: every other silver table is made from the contract's fields alone."""
+def rebuild_crm_tables(
+    lake: Lake, config: Config, tables: list[str], versions: dict[str, int] | None = None
+) -> dict[str, int]:
+    """Make these silver CRM tables again from bronze (as of `versions`, the ones a conform records,
+    where given), with the extra columns the configuration names now: added ones filled from each
+    record's raw_record, dropped ones gone. Only their own columns change: every other silver table
+    is made from the contract's fields alone."""
     written = {}
-    bronze = {f"crm_{t}": lake.read(BRONZE, f"crm_{t}") for t in tables}
+    bronze = {f"crm_{t}": lake.read(BRONZE, f"crm_{t}", version=(versions or {}).get(f"crm_{t}")) for t in tables}
     for table, df in crm_tables(bronze, config, tuple(tables)).items():
         had = extra_fields_of(lake.read(SILVER, table).schema, table)
         log.warning(
@@ -467,8 +506,12 @@ def rebuild_stale(lake: Lake, config: Config, stale: list[str]) -> dict[str, int
     return written
 
 
-def _day_sums(lake: Lake, config: Config, tables: list[str], days: list[str] | None = None) -> dict[str, DataFrame]:
-    """The daily sums `tables` from silver: all of them, or the rows of activities on `days`."""
+def _day_sums(
+    lake: Lake, config: Config, tables: list[str], days: list[str] | None = None, crm: dict | None = None
+) -> dict[str, DataFrame]:
+    """The daily sums `tables` from silver: all of them, or the rows of activities on `days`; with
+    the CRM tables `crm` where given (a merge writes silver's after the sums), else silver's."""
+    crm = {t: lake.read(SILVER, t) for t in ("users", "contacts", "leads")} | (crm or {})
     activities = lake.read(SILVER, "activities")
     participants, links = lake.read(SILVER, "activity_participants"), lake.read(SILVER, "record_links")
     if days is not None:
@@ -488,19 +531,21 @@ def _day_sums(lake: Lake, config: Config, tables: list[str], days: list[str] | N
         CONNECTION_DAYS_TABLE: lambda: connection_days(
             activities,
             participants,
-            *(lake.read(SILVER, t) for t in ("users", "contacts", "leads")),
+            *as_activities_read({t: crm[t] for t in ("users", "contacts", "leads")}).values(),
             config.kpi.who_knows_whom.decay_days,
         ),
     }
     return {table: make[table]().withColumn("activity_month", F.trunc("activity_on", "month")) for table in tables}
 
 
-def rebuild_day_sums(lake: Lake, config: Config, tables: list[str] = DAY_SUM_TABLES) -> dict[str, int]:
-    """Every per-day sum of `tables` again, from silver (first conform, or a parameter or the layout
-    changed), one file per month."""
+def rebuild_day_sums(
+    lake: Lake, config: Config, tables: list[str] = DAY_SUM_TABLES, crm: dict | None = None
+) -> dict[str, int]:
+    """Every per-day sum of `tables` again, from silver (first conform, a parameter or the layout
+    changed, or a merge touched most days; `crm` as for `_day_sums`), one file per month."""
     if not tables:
         return {}
-    frames = {table: df.repartition(*BY_MONTH) for table, df in _day_sums(lake, config, list(tables)).items()}
+    frames = {table: df.repartition(*BY_MONTH) for table, df in _day_sums(lake, config, list(tables), crm=crm).items()}
     return _publish_all(
         lake,
         config,
@@ -536,12 +581,28 @@ def tables_to_remake(lake: Lake, config: Config) -> list[str]:
     return stale + [t for t in laid_out_otherwise(lake) if t not in stale]
 
 
-def refresh_day_sums(lake: Lake, config: Config, days: set[str], tables: list[str]) -> dict[str, int]:
-    """The per-day sums of the days whose activities changed, again from silver."""
+def sums_after_merge(lake: Lake, config: Config, days: set[str], tables: list[str], crm: dict) -> dict[str, int]:
+    """The daily sums after a merge of activities on `days`: those days refreshed, or, when they are
+    more than `SUMS_REFRESH_DAYS` and more than half the days silver has activities on, the sums made
+    again whole, which then costs less than replacing day after day."""
+    if len(days) > SUMS_REFRESH_DAYS and tables:
+        had = lake.read(SILVER, "activities").select(F.to_date("activity_at").alias("day")).distinct().count()
+        if 2 * len(days) > had:
+            log.info("conform: the merge touched %d of %d days: the daily sums are made again whole", len(days), had)
+            return rebuild_day_sums(lake, config, tables, crm)
+    return refresh_day_sums(lake, config, days, tables, crm)
+
+
+def refresh_day_sums(
+    lake: Lake, config: Config, days: set[str], tables: list[str], crm: dict | None = None
+) -> dict[str, int]:
+    """The per-day sums of the days whose activities changed, again from silver (and `crm`, the CRM
+    tables a merge is writing, where given)."""
     if not days or not tables:
         return {}
     condition = f"{in_list('activity_month', months_of(days))} AND {in_list('activity_on', sorted(days))}"
-    frames = {table: df.repartition(*BY_MONTH) for table, df in _day_sums(lake, config, tables, sorted(days)).items()}
+    sums = _day_sums(lake, config, tables, sorted(days), crm)
+    frames = {table: df.repartition(*BY_MONTH) for table, df in sums.items()}
     written = _publish_all(
         lake,
         config,
@@ -599,7 +660,14 @@ def _version_days(versions: dict[str, DataFrame], users_df: DataFrame, config: C
 
 
 def incremental(
-    lake: Lake, config: Config, salt: str, changed: set[str], last: dict[str, int], now: dict[str, int]
+    lake: Lake,
+    config: Config,
+    salt: str,
+    changed: set[str],
+    last: dict[str, int],
+    now: dict[str, int],
+    also: dict[str, DataFrame] | None = None,
+    crm_now: dict[str, DataFrame] | None = None,
 ) -> dict[str, int]:
     """Conform only the activities and transcripts bronze received since the last conform (`last`,
     versions of bronze tables) up to `now`, merge them by key, then sum again the days and thread
@@ -608,13 +676,15 @@ def incremental(
 
     Bronze is read as of `now`, the versions this conform records as read: an ingest committing
     meanwhile is left whole to the next conform, and the versions a merge looks at are all those
-    of its activities up to then."""
-    crm = {table: lake.read(SILVER, table) for table in CRM_TABLES}
+    of its activities up to then. `also`: more activity ids by source to conform again (those a CRM
+    change touches), with `crm_now`, the CRM tables the caller writes to silver after the merge."""
+    crm = {table: lake.read(SILVER, table) for table in CRM_TABLES} | (crm_now or {})
     stale = tables_to_remake(lake, config)  # these are made again whole, after the merge
     merges: list[Callable[[], dict[str, int]]] = []  # the first round: each step merges its table(s)
     changed_emails, days = None, set()
-    if any(s in changed for s in ACTIVITY_SOURCES):
-        keys, changed_emails, days, tables = _changed_activities(lake, config, salt, crm, changed, last, now)
+    also = also or {}
+    if any(s in changed or s in also for s in ACTIVITY_SOURCES):
+        keys, changed_emails, days, tables = _changed_activities(lake, config, salt, crm, changed, last, now, also)
         months = months_of(days)
         within = in_months("t.activity_month", months)  # where the rows of `keys` are, and go
         log.info(
@@ -637,11 +707,11 @@ def incremental(
     for rows in side_by_side(merges, config.conform.parallel_merges):
         written |= rows
     # Then what reads the merged activities: the sums of their days (side by side), their threads.
-    written |= refresh_day_sums(lake, config, days, [t for t in DAY_SUM_TABLES if t not in stale])
+    written |= sums_after_merge(lake, config, days, [t for t in DAY_SUM_TABLES if t not in stale], crm)
     if changed_emails is not None and RESPONSES_TABLE not in stale:
         written |= refresh_threads(lake, config, changed_emails)
     written |= rebuild_stale(lake, config, stale)
-    written |= rebuild_crm_tables(lake, config, stale_crm_tables(lake, config))
+    written |= rebuild_crm_tables(lake, config, stale_crm_tables(lake, config), now)
     return written
 
 
@@ -653,18 +723,27 @@ def _changed_activities(
     changed: set[str],
     last: dict[str, int],
     now: dict[str, int],
+    also: dict[str, DataFrame],
 ) -> tuple[DataFrame, DataFrame | None, set[str], dict[str, DataFrame]]:
-    """The activities bronze received or lost since the last conform: their keys, the ids of the
-    changed emails (None when no email changed), the days they were on before and are on now, and
-    their rows of the activity tables (activities, participants, links), to merge by key."""
+    """The activities bronze received or lost since the last conform, and those of `also` (ids by
+    source, activities a CRM change touches): their keys, the ids of the changed emails (None when
+    no email changed), the days they were on before and are on now, and their rows of the activity
+    tables (activities, participants, links), to merge by key."""
     subsets, versions, keys, changed_emails = {}, {}, None, None
     for source, key in ACTIVITY_SOURCES.items():
-        if source not in changed:
+        if source not in changed and source not in also:
             subsets[source] = versions[source] = lake.read(BRONZE, source).drop(*UNREAD_LANDING_COLUMNS).limit(0)
             continue
         bronze = lake.read(BRONZE, source, version=now[source]).drop(*UNREAD_LANDING_COLUMNS)
-        changes = _changes(lake, source, last[source], now[source]).localCheckpoint()
-        ids = changes.select(key).distinct().localCheckpoint()
+        changes = (
+            _changes(lake, source, last[source], now[source])
+            if source in changed
+            else bronze.withColumn("_change_type", F.lit("insert")).limit(0)
+        ).localCheckpoint()
+        ids = changes.select(key)
+        if source in also:
+            ids = ids.unionByName(also[source].select(key))
+        ids = ids.distinct().localCheckpoint()
         changed_emails = ids if source == "emails" else changed_emails
         # Every bronze version of the changed ids, read from bronze once for their days and their rows.
         subsets[source] = bronze.join(ids, on=key, how="left_semi").localCheckpoint()
@@ -673,7 +752,8 @@ def _changed_activities(
         new_keys = ids.select(activity_key(ACTIVITY_KINDS[source], key).alias("activity_key"))
         keys = new_keys if keys is None else keys.unionByName(new_keys)
     keys = keys.distinct().localCheckpoint()
-    days = _version_days(versions, crm["users"], config)  # the days these activities were on before, and now
+    # The days these activities were on before, and are on now.
+    days = _version_days(versions, as_activities_read(crm)["users"], config)
     return keys, changed_emails, days, activity_tables(subsets, crm, config, salt)
 
 
@@ -725,22 +805,125 @@ def make_missing_transcript_tables(lake: Lake, config: Config) -> dict[str, int]
     }
 
 
+def crm_changes(lake: Lake, config: Config, sources: set[str], versions: dict[str, int]) -> dict[str, DataFrame]:
+    """The CRM tables of the changed bronze `sources`, conformed from bronze as of `versions`."""
+    tables = tuple(sorted(source.removeprefix("crm_") for source in sources))
+    bronze = {f"crm_{t}": lake.read(BRONZE, f"crm_{t}", version=versions[f"crm_{t}"]) for t in tables}
+    return {table: df.localCheckpoint() for table, df in crm_tables(bronze, config, tables).items()}
+
+
+def changed_where_read(table: str, after: DataFrame, before: DataFrame) -> DataFrame:
+    """The rows of two versions of a CRM table that differ in the fields activities are made of
+    (`ACTIVITY_CRM_FIELDS`): each changed or new record in its new version, and each changed one in
+    its old version too; multisets of rows of those fields, in `before`'s types."""
+    fields = [F.col(name).cast(before.schema[name].dataType) for name in ACTIVITY_CRM_FIELDS[table]]
+    after, before = after.select(*fields), before.select(*fields)
+    return after.exceptAll(before).unionByName(before.exceptAll(after))
+
+
+def touched_activities(
+    before: dict[str, DataFrame],
+    crm_now: dict[str, DataFrame],
+    activities_df: DataFrame,
+    participants_df: DataFrame,
+    links_df: DataFrame,
+) -> DataFrame:
+    """The activities (`activity_type`, `activity_id`) whose silver rows may change when the CRM
+    tables `before` (silver's) become `crm_now` (the changed ones), by what activities are made of:
+    - a changed user, contact or lead: the activities of its address, before and after;
+    - a changed account: those of an outside address in its domains, and of its primary contact;
+    - a changed deal: those of its contact, stakeholders and its account's primary contact (each
+      link of a deal needs one of them taking part); a changed lead: those of its stakeholders;
+    - any changed record: the activities regarding it or linked to it.
+    A superset, never fewer: conforming an untouched activity again gives its rows unchanged. A
+    field added to `ACTIVITY_CRM_FIELDS` needs its rule here."""
+    after = before | crm_now
+    changed = {t: changed_where_read(t, df, before[t]).localCheckpoint() for t, df in crm_now.items()}
+    empty_ids = F.array().cast("array<string>")
+    addresses, contact_ids, domains, records = [], [], [], []
+    for table, rows in changed.items():
+        if table in ("users", "contacts", "leads"):
+            addresses.append(rows.select(F.col("email").alias("address")))
+        if table == "accounts":
+            domains.append(rows.select(F.explode("email_domains").alias("domain")))
+            contact_ids.append(rows.select(F.col("primary_contact_id").alias("contact_id")))
+        if table == "leads":
+            contact_ids.append(rows.select(F.explode("stakeholder_contact_ids").alias("contact_id")))
+        if table == "opportunities":
+            people = F.concat(F.array("contact_id"), F.coalesce("stakeholder_contact_ids", empty_ids))
+            contact_ids.append(rows.select(F.explode(people).alias("contact_id")))
+            primaries = before["accounts"].unionByName(after["accounts"]).select("account_id", "primary_contact_id")
+            contact_ids.append(
+                rows.join(primaries, on="account_id").select(F.col("primary_contact_id").alias("contact_id"))
+            )
+        if table in RECORD_KEYS:
+            record_type, key = RECORD_KEYS[table]
+            records.append(rows.select(F.lit(record_type).alias("record_type"), F.col(key).alias("record_id")))
+    contacts = (
+        before["contacts"].select("contact_id", "email").unionByName(after["contacts"].select("contact_id", "email"))
+    )
+    if contact_ids:
+        addresses.append(
+            contacts.join(_union(contact_ids).distinct(), on="contact_id").select(F.col("email").alias("address"))
+        )
+    keys = [activities_df.select("activity_key").limit(0)]
+    if addresses:
+        keys.append(participants_df.join(F.broadcast(_union(addresses).distinct()), on="address", how="left_semi"))
+    if domains:
+        outside = participants_df.filter(~F.col("is_internal")).withColumn(
+            "domain", F.substring_index(F.col("address"), "@", -1)
+        )
+        keys.append(outside.join(F.broadcast(_union(domains).distinct()), on="domain", how="left_semi"))
+    if records:
+        record_keys = F.broadcast(_union(records).distinct())
+        regarding = activities_df.select(
+            "activity_key", F.col("regarding_type").alias("record_type"), F.col("regarding_id").alias("record_id")
+        )
+        keys += [
+            regarding.join(record_keys, on=["record_type", "record_id"], how="left_semi"),
+            links_df.join(record_keys, on=["record_type", "record_id"], how="left_semi"),
+        ]
+    touched = _union([k.select("activity_key") for k in keys]).distinct()
+    return activities_df.join(touched, on="activity_key", how="left_semi").select("activity_type", "activity_id")
+
+
+def _union(frames: list[DataFrame]) -> DataFrame:
+    return functools.reduce(DataFrame.unionByName, frames)
+
+
+def ids_by_source(activities_df: DataFrame) -> dict[str, DataFrame]:
+    """(`activity_type`, `activity_id`) -> the ids of each activity source it has, named by its key."""
+    kinds = {row["activity_type"] for row in activities_df.select("activity_type").distinct().collect()}
+    return {
+        source: activities_df.filter(F.col("activity_type") == ACTIVITY_KINDS[source]).select(
+            F.col("activity_id").alias(key)
+        )
+        for source, key in ACTIVITY_SOURCES.items()
+        if ACTIVITY_KINDS[source] in kinds
+    }
+
+
 @keeps_validations("conform")
 def run(spark: SparkSession, config: Config, full: bool = False) -> ConformResult:
     """Conform what bronze received since the last conform (all of it the first time, or with
-    `full`); a change to any CRM table rebuilds silver, since every link depends on the CRM."""
+    `full`). A CRM change is merged too: the activities it may change (`touched_activities`) are
+    conformed again with the new CRM, unless they are more than `CRM_MERGE_SHARE` of all, when
+    silver is rebuilt."""
     lake = Lake(spark, config)
     versions = bronze_versions(lake)
     last = read_positions(lake)
     changed = {table for table, version in versions.items() if last.get(table) != version}
+    # A conform that died half way through a rebuild or a CRM merge may have left silver's CRM tables
+    # out of step with the activity tables made with them: this one rebuilds, whatever bronze holds.
+    unfinished = bool(last) and lake.properties(OPS, CONFORM_STATE_TABLE).get(UNFINISHED_PROPERTY) == "true"
     made = make_missing_transcript_tables(lake, config) if last and not full else {}
     # Activity tables made before they were partitioned by month are made again from bronze, once.
     relaid = laid_out_otherwise(lake, ACTIVITY_TABLES) if last and not full else []
-    if not full and not changed and not relaid:
+    if not full and not changed and not relaid and not unfinished:
         stale = tables_to_remake(lake, config) if last else []
         stale_crm = stale_crm_tables(lake, config) if last else []
         if stale or made or stale_crm:
-            rows = made | rebuild_stale(lake, config, stale) | rebuild_crm_tables(lake, config, stale_crm)
+            rows = made | rebuild_stale(lake, config, stale) | rebuild_crm_tables(lake, config, stale_crm, versions)
             return ConformResult(rows=rows)
         log.info("bronze unchanged since the last conform: silver is up to date")
         return ConformResult(skipped=True)
@@ -749,21 +932,50 @@ def run(spark: SparkSession, config: Config, full: bool = False) -> ConformResul
     # Tables made from silver alone (the daily sums, transcripts') are made when missing, without a rebuild.
     made_alone = (*DAY_SUM_TABLES, *TRANSCRIPT_TABLES)
     complete = all(lake.exists(SILVER, t) for t in SILVER_TABLES if t not in made_alone)
-    if full or not last or crm_changed or not complete or relaid:
+    crm_now, touched, count, too_many = {}, None, 0, ""
+    if crm_changed and last and complete and not full and not relaid and not unfinished:
+        crm_now = crm_changes(lake, config, crm_changed, versions)
+        before = {t: lake.read(SILVER, t) for t in CRM_TABLES}
+        touched = touched_activities(
+            before, crm_now, *(lake.read(SILVER, t) for t in ("activities", "activity_participants", "record_links"))
+        ).localCheckpoint()
+        count, total = touched.count(), lake.rows(SILVER, "activities")
+        if count > CRM_MERGE_SHARE * total:
+            too_many = f"the CRM change touches {count:,} of {total:,} activities"
+    rebuild = full or not last or not complete or bool(relaid) or unfinished or bool(too_many)
+    marked = bool(last) and (rebuild or bool(crm_now))
+    if marked:
+        lake.set_properties(OPS, CONFORM_STATE_TABLE, {UNFINISHED_PROPERTY: "true"})
+    if rebuild:
         if full or not last:
             reason = "asked for" if full else "first conform"
         elif relaid:
             reason = f"{', '.join(relaid)} not partitioned by month"
+        elif unfinished:
+            reason = "the conform before did not finish"
         else:
-            reason = f"changed: {', '.join(sorted(changed))}"
+            reason = f"changed: {', '.join(sorted(changed))}" + (f"; {too_many}" if too_many else "")
         log.info("conform: rebuilding silver from bronze (%s)", reason)
         rows = full_refresh(lake, config, salt)
     else:
         log.info("conform: merging what %s received since the last conform", ", ".join(sorted(changed)))
-        rows = incremental(lake, config, salt, changed, last, versions)
+        # The changed CRM tables first, checked before anything else changes; from here to the state
+        # the mark stands, so a run that dies in between is followed by a rebuild.
+        rows = _publish_all(lake, config, crm_now, lambda df, table: lake.overwrite(df, SILVER, table))
+        also = {}
+        if crm_now:
+            names = ", ".join(lake.name(SILVER, t) for t in sorted(crm_now))
+            if count:
+                log.info("conform: %s changed; the %d activities it may touch are conformed again", names, count)
+                also = ids_by_source(touched)
+            else:
+                log.info("conform: %s changed in no field activities are made of: written alone", names)
+        rows |= incremental(lake, config, salt, changed - crm_changed, last, versions, also, crm_now)
     conformed_at = spark.sql("SELECT current_timestamp() AS t").first()["t"]
     state = spark.createDataFrame([(t, v, conformed_at) for t, v in versions.items()], CONFORM_STATE_SCHEMA)
     lake.overwrite(state, OPS, CONFORM_STATE_TABLE)
+    if marked:  # a run that dies between the state and this rebuilds once more, needlessly but safely
+        lake.set_properties(OPS, CONFORM_STATE_TABLE, {UNFINISHED_PROPERTY: "false"})
     return ConformResult(rows=made | rows)
 
 

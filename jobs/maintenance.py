@@ -216,7 +216,7 @@ def unread_changes(spark: SparkSession, path: str, read: int, version: int) -> b
 def move_conform_state(lake: Lake, conform_read: dict[str, int], bronze: list[TableReport]) -> list[str]:
     """Move conform's position past this job's commits to the bronze tables it had read to the end:
     they change no row, and the next conform would otherwise take them for news (a commit to a CRM
-    table rebuilds all of silver). The tables moved."""
+    table is compared with silver's and merged). The tables moved."""
     moved = {}
     for report in bronze:
         table = report.table.split(".", 1)[1]

@@ -43,20 +43,16 @@ def _is_id(column: Column) -> Column:
 
 def email_nodes(emails_df: DataFrame) -> DataFrame:
     """Emails (email_id, in_reply_to, references, thread_id) -> (email_id, node): each node an email
-    is linked to, itself included."""
-    reply_df = emails_df.select("email_id", F.col("in_reply_to").alias("node"))
-    reference_df = emails_df.select("email_id", F.explode_outer("references").alias("node"))
-    conversation_df = emails_df.select(
-        "email_id",
-        F.when(_is_id(F.col("thread_id")), F.concat(F.lit(THREAD_ID_PREFIX), F.col("thread_id"))).alias("node"),
+    is linked to, itself included. One pass over the emails: their links are gathered into one array
+    per email and exploded, so the emails are read once, however many kinds of link there are."""
+    conversation = F.when(_is_id(F.col("thread_id")), F.concat(F.lit(THREAD_ID_PREFIX), F.col("thread_id")))
+    linked = F.concat(
+        F.array(F.col("in_reply_to")),
+        F.coalesce(F.col("references"), F.array().cast("array<string>")),
+        F.array(conversation),
     )
-    self_df = emails_df.select("email_id", F.col("email_id").alias("node"))
-    return (
-        reply_df.unionByName(reference_df)
-        .unionByName(conversation_df)
-        .filter(_is_id(F.col("node")))
-        .unionByName(self_df)
-    )
+    nodes = F.concat(F.filter(linked, _is_id), F.array(F.col("email_id")))
+    return emails_df.select("email_id", F.explode(nodes).alias("node"))
 
 
 def thread_edges(emails_df: DataFrame) -> DataFrame:

@@ -196,9 +196,9 @@ def land_first_day(landing: Path) -> None:
 
 def land_second_day(landing: Path, scratch: Path) -> None:
     """The second day's new activities and transcripts (and their re-delivered duplicates); no CRM
-    change, so that conform merges instead of rebuilding. Among them, what makes a merge's work
-    depend on silver's state before it: an email delivered again a day later (its day's sums move)
-    and a reply that joins two threads into one (their responses are made again)."""
+    change, so that the kills in the merge hit the activities' own merges. Among them, what makes a
+    merge's work depend on silver's state before it: an email delivered again a day later (its
+    day's sums move) and a reply that joins two threads into one (their responses are made again)."""
     batch = f"{SECOND_DAY}-new"
     generate(scratch, as_of=SECOND_DAY, seed=29, activities=40, batch=batch, history_days=1)
     for folder in ("activities", "conversations"):
