@@ -272,10 +272,12 @@ def activity_tables(
 
 
 def with_known_record_flag(links_df: DataFrame, crm: dict[str, DataFrame]) -> DataFrame:
-    known = None
-    for table, (record_type, key) in RECORD_KEYS.items():
-        ids = crm[table].select(F.lit(record_type).alias("record_type"), F.col(key).alias("record_id"))
-        known = ids if known is None else known.unionByName(ids)
+    known = union_all(
+        [
+            crm[table].select(F.lit(record_type).alias("record_type"), F.col(key).alias("record_id"))
+            for table, (record_type, key) in RECORD_KEYS.items()
+        ]
+    )
     return links_df.join(
         known.withColumn("is_known_record", F.lit(True)), on=["record_type", "record_id"], how="left"
     ).select(
@@ -864,18 +866,18 @@ def touched_activities(
     )
     if contact_ids:
         addresses.append(
-            contacts.join(_union(contact_ids).distinct(), on="contact_id").select(F.col("email").alias("address"))
+            contacts.join(union_all(contact_ids).distinct(), on="contact_id").select(F.col("email").alias("address"))
         )
     keys = [activities_df.select("activity_key").limit(0)]
     if addresses:
-        keys.append(participants_df.join(F.broadcast(_union(addresses).distinct()), on="address", how="left_semi"))
+        keys.append(participants_df.join(F.broadcast(union_all(addresses).distinct()), on="address", how="left_semi"))
     if domains:
         outside = participants_df.filter(~F.col("is_internal")).withColumn(
             "domain", F.substring_index(F.col("address"), "@", -1)
         )
-        keys.append(outside.join(F.broadcast(_union(domains).distinct()), on="domain", how="left_semi"))
+        keys.append(outside.join(F.broadcast(union_all(domains).distinct()), on="domain", how="left_semi"))
     if records:
-        record_keys = F.broadcast(_union(records).distinct())
+        record_keys = F.broadcast(union_all(records).distinct())
         regarding = activities_df.select(
             "activity_key", F.col("regarding_type").alias("record_type"), F.col("regarding_id").alias("record_id")
         )
@@ -883,11 +885,12 @@ def touched_activities(
             regarding.join(record_keys, on=["record_type", "record_id"], how="left_semi"),
             links_df.join(record_keys, on=["record_type", "record_id"], how="left_semi"),
         ]
-    touched = _union([k.select("activity_key") for k in keys]).distinct()
+    touched = union_all([k.select("activity_key") for k in keys]).distinct()
     return activities_df.join(touched, on="activity_key", how="left_semi").select("activity_type", "activity_id")
 
 
-def _union(frames: list[DataFrame]) -> DataFrame:
+def union_all(frames: list[DataFrame]) -> DataFrame:
+    """The rows of every frame (same columns, by name)."""
     return functools.reduce(DataFrame.unionByName, frames)
 
 

@@ -37,7 +37,6 @@ erased per table: never the address or its pseudonymous key.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import re
 import time
@@ -208,10 +207,6 @@ def requested_addresses(emails: list[str], files: list[str]) -> list[str]:
 # --- what holds the person -----------------------------------------------------------------------------------------
 
 
-def _union(frames: list[DataFrame]) -> DataFrame:
-    return functools.reduce(DataFrame.unionByName, frames)
-
-
 def find(lake: Lake, hashes: list[str], salt: str) -> DataFrame:
     """-> (kind, id) of everything erased with the person, each once: the bronze records and silver
     rows that hold them (kinds user, contact, lead, account, opportunity, email, meeting, call, task,
@@ -235,7 +230,7 @@ def find(lake: Lake, hashes: list[str], salt: str) -> DataFrame:
             holding.append(kind_ids(rows.filter(holds_person(rows, hashes, salt)), kind, key))
     if not holding:
         return lake.spark.createDataFrame([], "kind string, id string")
-    found = _union(holding).dropna().distinct().localCheckpoint()
+    found = conform.union_all(holding).dropna().distinct().localCheckpoint()
     if lake.exists(SILVER, "activity_participants"):
         # The activities their CRM records took part in (found by address too, unless the record
         # changed its address since), as conform resolves participants.
@@ -244,7 +239,7 @@ def find(lake: Lake, hashes: list[str], salt: str) -> DataFrame:
         for kind, column in (("user", "user_id"), ("contact", "contact_id"), ("lead", "lead_id")):
             ids = found.filter(F.col("kind") == kind).select(F.col("id").alias(column))
             taking_part.append(participants.join(ids, on=column, how="left_semi"))
-        activities = activity_kind_ids(_union([p.select("activity_key") for p in taking_part]))
+        activities = activity_kind_ids(conform.union_all([p.select("activity_key") for p in taking_part]))
         found = found.unionByName(activities).distinct().localCheckpoint()
     emails = found.filter(F.col("kind") == "email").select(F.col("id").alias("email_id"))
     events = [
@@ -252,7 +247,7 @@ def find(lake: Lake, hashes: list[str], salt: str) -> DataFrame:
         for layer in (BRONZE, SILVER)
         if lake.exists(layer, "email_events")
     ]
-    return _union([found, *events]).distinct().localCheckpoint() if events else found
+    return conform.union_all([found, *events]).distinct().localCheckpoint() if events else found
 
 
 # --- deleting ------------------------------------------------------------------------------------------------------
@@ -283,7 +278,7 @@ def _matching(df: DataFrame, rules: Rules, keys: dict[str, DataFrame], hashes: l
     for columns, kind in rules:
         if kind in keys and set(columns) <= set(df.columns):
             matched.append(df.join(keys[kind].toDF(*columns), on=list(columns), how="left_semi"))
-    return _union(matched) if matched else df.limit(0)
+    return conform.union_all(matched) if matched else df.limit(0)
 
 
 def _swept(layer: str, hashes: list[str]) -> list[str]:
@@ -303,7 +298,7 @@ def tables_to_erase(
             marks.append(rows.limit(1).select(F.lit(layer).alias("layer"), F.lit(table).alias("table")))
     if not marks:
         return set()
-    return {(r["layer"], r["table"]) for r in _union(marks).collect()}
+    return {(r["layer"], r["table"]) for r in conform.union_all(marks).collect()}
 
 
 def erase_table(
@@ -334,7 +329,7 @@ def touched_days(lake: Lake, keys: dict[str, DataFrame]) -> set[str]:
     if "record" in keys and lake.exists(SILVER, "record_links"):
         links = lake.read(SILVER, "record_links").join(keys["record"], on=["record_type", "record_id"], how="left_semi")
         touched.append(links.select("activity_key"))
-    return activity_days(lake, _union(touched).distinct()) if touched else set()
+    return activity_days(lake, conform.union_all(touched).distinct()) if touched else set()
 
 
 def refresh_silver(lake: Lake, config: Config, keys: dict[str, DataFrame], days: set[str]) -> set[tuple[str, str]]:
