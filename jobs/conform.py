@@ -10,9 +10,10 @@ Incremental by default: the bronze table versions a conform has read are kept in
 conforms those activities and transcripts alone and merges them by key, sums again the days those
 activities were on, and threads again the emails of the threads the changed emails touch. A CRM
 change is merged too: the activities it may change (`touched_activities`, from the CRM fields silver
-is made of, `ACTIVITY_CRM_FIELDS`) are conformed again with it. `--full-refresh`, a CRM change that
-touches more than a fifth of the activities, and a conform after one that died half way rebuild
-silver from bronze; both paths give the same tables. Nothing new: nothing done.
+is made of, `ACTIVITY_CRM_FIELDS`) are conformed again with it, and the daily sums of the records
+they may change are made again on their days (`refresh_record_sums`). `--full-refresh`, a CRM
+change that touches more than a fifth of the activities, and a conform after one that died half way
+rebuild silver from bronze; both paths give the same tables. Nothing new: nothing done.
 
 The activity tables and the daily sums are partitioned by the month of their activity
 (`activity_month`): a merge and a refresh of days read and rewrite only the months they touch.
@@ -70,7 +71,8 @@ log = logging.getLogger("rapport.conform")
 DAYS_TABLE, RESPONSES_TABLE = "record_activity_days", "email_responses"
 PEOPLE_DAYS_TABLE, CONNECTION_DAYS_TABLE = "record_people_days", "connection_days"
 # Silver's sums per day of what the daily KPIs need of history, made from silver's activities and
-# kept by replacing the days whose activities changed.
+# kept by replacing the days whose activities bronze changed, and the rows of the records a CRM
+# change may change on the days of its activities.
 DAY_SUM_TABLES = (DAYS_TABLE, PEOPLE_DAYS_TABLE, CONNECTION_DAYS_TABLE)
 # The activity tables conform merges by activity, and the daily sums, are partitioned by the month
 # their activities happened in (`activity_month`): a merge names the months of what it replaces, and
@@ -509,11 +511,18 @@ def rebuild_stale(lake: Lake, config: Config, stale: list[str]) -> dict[str, int
 
 
 def _day_sums(
-    lake: Lake, config: Config, tables: list[str], days: list[str] | None = None, crm: dict | None = None
+    lake: Lake,
+    config: Config,
+    tables: list[str],
+    days: list[str] | None = None,
+    crm: dict | None = None,
+    records: DataFrame | None = None,
 ) -> dict[str, DataFrame]:
-    """The daily sums `tables` from silver: all of them, or the rows of activities on `days`; with
-    the CRM tables `crm` where given (a merge writes silver's after the sums), else silver's."""
+    """The daily sums `tables` from silver: all of them, or the rows of activities on `days`, and of
+    those only the rows of `records` (`record_type`, `record_id`) where given (with `days` only);
+    with the CRM tables `crm` where given, else silver's."""
     crm = {t: lake.read(SILVER, t) for t in ("users", "contacts", "leads")} | (crm or {})
+    people = as_activities_read({t: crm[t] for t in ("users", "contacts", "leads")})
     activities = lake.read(SILVER, "activities")
     participants, links = lake.read(SILVER, "activity_participants"), lake.read(SILVER, "record_links")
     if days is not None:
@@ -522,8 +531,23 @@ def _day_sums(
                 df.filter(F.expr(in_months("activity_month", months_of(days))))
                 for df in (activities, participants, links)
             )
+        activities = activities.filter(F.to_date("activity_at").isin(days))
+        if records is not None:  # a record's rows on a day sum the activities linked or addressed to it
+            records = F.broadcast(records.select("record_type", "record_id"))
+            for table in ("contacts", "leads"):  # connection_days matches them by address
+                record_type, key = RECORD_KEYS[table]
+                ids = records.filter(F.col("record_type") == record_type).select(F.col("record_id").alias(key))
+                people[table] = people[table].join(ids, on=key, how="left_semi")
+            addresses = union_all([people[t].select(F.col("email").alias("address")) for t in ("contacts", "leads")])
+            links = links.join(records, on=["record_type", "record_id"], how="left_semi").localCheckpoint()
+            addressed = participants.join(F.broadcast(addresses), on="address", how="left_semi")
+            activities = activities.join(
+                links.select("activity_key").unionByName(addressed.select("activity_key")),
+                on="activity_key",
+                how="left_semi",
+            )
         # The days' activities are read once: the sums, their participants and links all use them.
-        activities = activities.filter(F.to_date("activity_at").isin(days)).localCheckpoint()
+        activities = activities.localCheckpoint()
         keys = activities.select("activity_key")
         participants = participants.join(keys, on="activity_key", how="left_semi").localCheckpoint()
         links = links.join(keys, on="activity_key", how="left_semi")
@@ -531,10 +555,7 @@ def _day_sums(
         DAYS_TABLE: lambda: record_activity_days(activities, participants, links, config.kpi.health.tau_days),
         PEOPLE_DAYS_TABLE: lambda: record_people_days(activities, participants, links),
         CONNECTION_DAYS_TABLE: lambda: connection_days(
-            activities,
-            participants,
-            *as_activities_read({t: crm[t] for t in ("users", "contacts", "leads")}).values(),
-            config.kpi.who_knows_whom.decay_days,
+            activities, participants, *people.values(), config.kpi.who_knows_whom.decay_days
         ),
     }
     return {table: make[table]().withColumn("activity_month", F.trunc("activity_on", "month")) for table in tables}
@@ -583,23 +604,31 @@ def tables_to_remake(lake: Lake, config: Config) -> list[str]:
     return stale + [t for t in laid_out_otherwise(lake) if t not in stale]
 
 
-def sums_after_merge(lake: Lake, config: Config, days: set[str], tables: list[str], crm: dict) -> dict[str, int]:
-    """The daily sums after a merge of activities on `days`: those days refreshed, or, when they are
-    more than `SUMS_REFRESH_DAYS` and more than half the days silver has activities on, the sums made
-    again whole, which then costs less than replacing day after day."""
+def sums_after_merge(
+    lake: Lake, config: Config, days: set[str], tables: list[str], crm: dict, crm_merge: CrmMerge | None = None
+) -> dict[str, int]:
+    """The daily sums after a merge of what bronze received, activities on `days`, and of what a CRM
+    change touched (`crm_merge`): those days refreshed, then the rows of the CRM change's records on
+    its days. When `days` are more than `SUMS_REFRESH_DAYS` and more than half the days silver has
+    activities on, the sums are made again whole instead, which then costs less than replacing day
+    after day."""
     if len(days) > SUMS_REFRESH_DAYS and tables:
         had = lake.read(SILVER, "activities").select(F.to_date("activity_at").alias("day")).distinct().count()
         if 2 * len(days) > had:
             log.info("conform: the merge touched %d of %d days: the daily sums are made again whole", len(days), had)
             return rebuild_day_sums(lake, config, tables, crm)
-    return refresh_day_sums(lake, config, days, tables, crm)
+    written = refresh_day_sums(lake, config, days, tables, crm)
+    if crm_merge is None:
+        return written
+    by_record = refresh_record_sums(lake, config, crm_merge, crm_merge.days - days, tables, crm)
+    return {table: written.get(table, 0) + by_record.get(table, 0) for table in written | by_record}
 
 
 def refresh_day_sums(
     lake: Lake, config: Config, days: set[str], tables: list[str], crm: dict | None = None
 ) -> dict[str, int]:
-    """The per-day sums of the days whose activities changed, again from silver (and `crm`, the CRM
-    tables a merge is writing, where given)."""
+    """The per-day sums of the days whose activities changed, again from silver (with `crm`, the CRM
+    tables as the merge has them, where given)."""
     if not days or not tables:
         return {}
     condition = f"{in_list('activity_month', months_of(days))} AND {in_list('activity_on', sorted(days))}"
@@ -613,6 +642,38 @@ def refresh_day_sums(
         workers=config.conform.parallel_merges,
     )
     log.info("%s: %d days refreshed", ", ".join(lake.name(SILVER, t) for t in tables), len(days))
+    return written
+
+
+def refresh_record_sums(
+    lake: Lake, config: Config, crm_merge: CrmMerge, days: set[str], tables: list[str], crm: dict
+) -> dict[str, int]:
+    """The per-day sums of the records a CRM change may have changed (`crm_merge.records`, and those
+    its activities are linked to now) on `days` (those of its activities not refreshed whole), again
+    from silver after the merge: a record's row on a day sums the activities of that day linked to
+    it (or, for `connection_days`, addressed to it), so only the activities of these records on
+    these days are read, and one MERGE a table replaces their rows."""
+    if not days or not tables:
+        return {}
+    links = lake.read(SILVER, "record_links").filter(F.expr(in_months("activity_month", months_of(days))))
+    links = links.join(crm_merge.keys, on="activity_key", how="left_semi")
+    records = crm_merge.records.unionByName(links.select("record_type", "record_id")).distinct().localCheckpoint()
+    days = sorted(days)
+    within = f"{in_list('t.activity_month', months_of(days))} AND {in_list('t.activity_on', days)}"
+    sums = _day_sums(lake, config, tables, days, crm, records)
+    written = _publish_all(
+        lake,
+        config,
+        {table: df.repartition(*BY_MONTH) for table, df in sums.items()},
+        lambda df, table: lake.replace_keys(df, SILVER, table, records, ("record_type", "record_id"), within=within),
+        workers=config.conform.parallel_merges,
+    )
+    log.info(
+        "%s: the rows of %d records on %d days refreshed",
+        ", ".join(lake.name(SILVER, t) for t in tables),
+        records.count(),
+        len(days),
+    )
     return written
 
 
@@ -661,6 +722,23 @@ def _version_days(versions: dict[str, DataFrame], users_df: DataFrame, config: C
     return {row["day"] for row in rows if row["day"] is not None}
 
 
+@dataclass(frozen=True)
+class CrmMerge:
+    """What a merge needs of a CRM change: the changed CRM tables (`crm`, written to silver before
+    the merge), and the activities it may touch (`touched_activities`): their ids by source (`ids`),
+    keys (`keys`), the UTC days they are on (`days`, ISO dates), and the records whose daily sums on
+    those days they may change as far as silver before the merge tells (`records`, from
+    `touched_records`; `refresh_record_sums` adds those linked after it). A CRM change never moves
+    an activity to another day: its time comes from bronze alone (`conform_activities` reads users
+    for who initiated it), so the days of silver before the merge are those after it."""
+
+    crm: dict[str, DataFrame]
+    ids: dict[str, DataFrame]
+    keys: DataFrame
+    days: set[str]
+    records: DataFrame
+
+
 def incremental(
     lake: Lake,
     config: Config,
@@ -668,8 +746,7 @@ def incremental(
     changed: set[str],
     last: dict[str, int],
     now: dict[str, int],
-    also: dict[str, DataFrame] | None = None,
-    crm_now: dict[str, DataFrame] | None = None,
+    crm_merge: CrmMerge | None = None,
 ) -> dict[str, int]:
     """Conform only the activities and transcripts bronze received since the last conform (`last`,
     versions of bronze tables) up to `now`, merge them by key, then sum again the days and thread
@@ -678,19 +755,19 @@ def incremental(
 
     Bronze is read as of `now`, the versions this conform records as read: an ingest committing
     meanwhile is left whole to the next conform, and the versions a merge looks at are all those
-    of its activities up to then. `also`: more activity ids by source to conform again (those a CRM
-    change touches), with `crm_now`, the CRM tables the caller writes to silver after the merge."""
-    crm = {table: lake.read(SILVER, table) for table in CRM_TABLES} | (crm_now or {})
+    of its activities up to then. `crm_merge`: a CRM change, whose activities are conformed again
+    too."""
+    crm = {table: lake.read(SILVER, table) for table in CRM_TABLES} | (crm_merge.crm if crm_merge else {})
     stale = tables_to_remake(lake, config)  # these are made again whole, after the merge
     merges: list[Callable[[], dict[str, int]]] = []  # the first round: each step merges its table(s)
     changed_emails, days = None, set()
-    also = also or {}
+    also = crm_merge.ids if crm_merge else {}
     if any(s in changed or s in also for s in ACTIVITY_SOURCES):
         keys, changed_emails, days, tables = _changed_activities(lake, config, salt, crm, changed, last, now, also)
-        months = months_of(days)
+        months = months_of(days | (crm_merge.days if crm_merge else set()))
         within = in_months("t.activity_month", months)  # where the rows of `keys` are, and go
         log.info(
-            "conform: the changed activities were and are on %d days, of months %s",
+            "conform: the activities bronze changed were and are on %d days; the merge reads the months %s",
             len(days),
             ", ".join(m[:7] for m in months) or "none",
         )
@@ -709,7 +786,7 @@ def incremental(
     for rows in side_by_side(merges, config.conform.parallel_merges):
         written |= rows
     # Then what reads the merged activities: the sums of their days (side by side), their threads.
-    written |= sums_after_merge(lake, config, days, [t for t in DAY_SUM_TABLES if t not in stale], crm)
+    written |= sums_after_merge(lake, config, days, [t for t in DAY_SUM_TABLES if t not in stale], crm, crm_merge)
     if changed_emails is not None and RESPONSES_TABLE not in stale:
         written |= refresh_threads(lake, config, changed_emails)
     written |= rebuild_stale(lake, config, stale)
@@ -729,8 +806,8 @@ def _changed_activities(
 ) -> tuple[DataFrame, DataFrame | None, set[str], dict[str, DataFrame]]:
     """The activities bronze received or lost since the last conform, and those of `also` (ids by
     source, activities a CRM change touches): their keys, the ids of the changed emails (None when
-    no email changed), the days they were on before and are on now, and their rows of the activity
-    tables (activities, participants, links), to merge by key."""
+    no email changed), the days those bronze changed were on before and are on now, and their rows
+    of the activity tables (activities, participants, links), to merge by key."""
     subsets, versions, keys, changed_emails = {}, {}, None, None
     for source, key in ACTIVITY_SOURCES.items():
         if source not in changed and source not in also:
@@ -750,12 +827,17 @@ def _changed_activities(
         # Every bronze version of the changed ids, read from bronze once for their days and their rows.
         subsets[source] = bronze.join(ids, on=key, how="left_semi").localCheckpoint()
         removed = changes.filter(F.col("_change_type") == "delete").select(*bronze.columns)
-        versions[source] = subsets[source].unionByName(removed)
+        received = (
+            subsets[source].join(changes.select(key), on=key, how="left_semi") if source in also else subsets[source]
+        )
+        versions[source] = received.unionByName(removed)
         new_keys = ids.select(activity_key(ACTIVITY_KINDS[source], key).alias("activity_key"))
         keys = new_keys if keys is None else keys.unionByName(new_keys)
     keys = keys.distinct().localCheckpoint()
-    # The days these activities were on before, and are on now.
-    days = _version_days(versions, as_activities_read(crm)["users"], config)
+    # The days the activities bronze changed were on before, and are on now.
+    days = (
+        _version_days(versions, as_activities_read(crm)["users"], config) if changed & set(ACTIVITY_SOURCES) else set()
+    )
     return keys, changed_emails, days, activity_tables(subsets, crm, config, salt)
 
 
@@ -830,8 +912,9 @@ def touched_activities(
     participants_df: DataFrame,
     links_df: DataFrame,
 ) -> DataFrame:
-    """The activities (`activity_type`, `activity_id`) whose silver rows may change when the CRM
-    tables `before` (silver's) become `crm_now` (the changed ones), by what activities are made of:
+    """The activities (`activity_key`, `activity_type`, `activity_id` and the UTC day they are on,
+    `activity_on`) whose silver rows may change when the CRM tables `before` (silver's) become
+    `crm_now` (the changed ones), by what activities are made of:
     - a changed user, contact or lead: the activities of its address, before and after;
     - a changed account: those of an outside address in its domains, and of its primary contact;
     - a changed deal: those of its contact, stakeholders and its account's primary contact (each
@@ -886,7 +969,37 @@ def touched_activities(
             links_df.join(record_keys, on=["record_type", "record_id"], how="left_semi"),
         ]
     touched = union_all([k.select("activity_key") for k in keys]).distinct()
-    return activities_df.join(touched, on="activity_key", how="left_semi").select("activity_type", "activity_id")
+    return activities_df.join(touched, on="activity_key", how="left_semi").select(
+        "activity_key", "activity_type", "activity_id", F.to_date("activity_at").alias("activity_on")
+    )
+
+
+def touched_records(
+    before: dict[str, DataFrame],
+    crm_now: dict[str, DataFrame],
+    touched: DataFrame,
+    participants_df: DataFrame,
+    links_df: DataFrame,
+) -> DataFrame:
+    """The records (`record_type`, `record_id`) whose daily sums on the days of the `touched`
+    activities may change with them, as far as silver before the merge tells: those the activities
+    are linked to, and the contacts and leads of their addresses before and after the CRM change
+    (`connection_days` matches people by address). The merge adds the records they are linked to
+    after it (`refresh_record_sums`)."""
+    keys = touched.select("activity_key")
+    linked = links_df.join(keys, on="activity_key", how="left_semi").select("record_type", "record_id")
+    addresses = participants_df.join(keys, on="activity_key", how="left_semi").select("address").distinct()
+    people = [
+        crm[table].select(
+            F.lit(RECORD_KEYS[table][0]).alias("record_type"),
+            F.col(RECORD_KEYS[table][1]).alias("record_id"),
+            F.col("email").alias("address"),
+        )
+        for crm in (before, before | crm_now)
+        for table in ("contacts", "leads")
+    ]
+    addressed = union_all(people).join(addresses, on="address", how="left_semi").drop("address")
+    return linked.unionByName(addressed).distinct()
 
 
 def union_all(frames: list[DataFrame]) -> DataFrame:
@@ -935,16 +1048,19 @@ def run(spark: SparkSession, config: Config, full: bool = False) -> ConformResul
     # Tables made from silver alone (the daily sums, transcripts') are made when missing, without a rebuild.
     made_alone = (*DAY_SUM_TABLES, *TRANSCRIPT_TABLES)
     complete = all(lake.exists(SILVER, t) for t in SILVER_TABLES if t not in made_alone)
-    crm_now, touched, count, too_many = {}, None, 0, ""
+    crm_now, touched, records, count, too_many = {}, None, None, 0, ""
     if crm_changed and last and complete and not full and not relaid and not unfinished:
         crm_now = crm_changes(lake, config, crm_changed, versions)
         before = {t: lake.read(SILVER, t) for t in CRM_TABLES}
-        touched = touched_activities(
-            before, crm_now, *(lake.read(SILVER, t) for t in ("activities", "activity_participants", "record_links"))
-        ).localCheckpoint()
+        activities, participants, links = (
+            lake.read(SILVER, t) for t in ("activities", "activity_participants", "record_links")
+        )
+        touched = touched_activities(before, crm_now, activities, participants, links).localCheckpoint()
         count, total = touched.count(), lake.rows(SILVER, "activities")
         if count > CRM_MERGE_SHARE * total:
             too_many = f"the CRM change touches {count:,} of {total:,} activities"
+        elif count:  # now, while `before` still reads silver's CRM tables as they were
+            records = touched_records(before, crm_now, touched, participants, links).localCheckpoint()
     rebuild = full or not last or not complete or bool(relaid) or unfinished or bool(too_many)
     marked = bool(last) and (rebuild or bool(crm_now))
     if marked:
@@ -965,15 +1081,17 @@ def run(spark: SparkSession, config: Config, full: bool = False) -> ConformResul
         # The changed CRM tables first, checked before anything else changes; from here to the state
         # the mark stands, so a run that dies in between is followed by a rebuild.
         rows = _publish_all(lake, config, crm_now, lambda df, table: lake.overwrite(df, SILVER, table))
-        also = {}
+        crm_merge = None
         if crm_now:
             names = ", ".join(lake.name(SILVER, t) for t in sorted(crm_now))
             if count:
                 log.info("conform: %s changed; the %d activities it may touch are conformed again", names, count)
-                also = ids_by_source(touched)
+                day_rows = touched.select(F.date_format("activity_on", "yyyy-MM-dd").alias("day")).distinct().collect()
+                days = {row["day"] for row in day_rows if row["day"] is not None}  # one without a time has none
+                crm_merge = CrmMerge(crm_now, ids_by_source(touched), touched.select("activity_key"), days, records)
             else:
                 log.info("conform: %s changed in no field activities are made of: written alone", names)
-        rows |= incremental(lake, config, salt, changed - crm_changed, last, versions, also, crm_now)
+        rows |= incremental(lake, config, salt, changed - crm_changed, last, versions, crm_merge)
     conformed_at = spark.sql("SELECT current_timestamp() AS t").first()["t"]
     state = spark.createDataFrame([(t, v, conformed_at) for t, v in versions.items()], CONFORM_STATE_SCHEMA)
     lake.overwrite(state, OPS, CONFORM_STATE_TABLE)

@@ -278,34 +278,40 @@ class Lake:
         return written
 
     def replace_keys(
-        self, df: DataFrame, layer: str, table: str, keys_df: DataFrame, key: str, within: str | None = None
+        self,
+        df: DataFrame,
+        layer: str,
+        table: str,
+        keys_df: DataFrame,
+        key: str | tuple[str, ...],
+        within: str | None = None,
     ) -> int:
-        """Replace every row whose `key` is in `keys_df` with `df` (the rows of those keys, recomputed)
-        in one commit; return the rows written. `within`: a condition on the table's columns (named
-        `t.<column>`) that every row of those keys meets, such as the partitions they are in: Delta
-        then reads only the files that may hold them. A row of the keys outside it would stay.
+        """Replace every row whose `key` (a column, or several) is in `keys_df` with `df` (the rows of
+        those keys, recomputed) in one commit; return the rows written. `within`: a condition on the
+        table's columns (named `t.<column>`) that every row replaced meets, such as the partitions
+        they are in: Delta then reads only the files that may hold them. A row of the keys outside it
+        stays.
 
         One MERGE does both: its source is the keys, marked to delete the rows they match, and the
         new rows, marked to insert, which match nothing. A run that dies leaves the table as it was
         or replaced; two runs at once conflict, and the one that commits second tries again."""
         self.add_missing_columns(layer, table, df.schema)
         mark = "_rapport_change"
+        columns = (key,) if isinstance(key, str) else key
         source = (
-            keys_df.select(key)
+            keys_df.select(*columns)
             .distinct()
             .withColumn(mark, F.lit("delete"))
             .unionByName(df.withColumn(mark, F.lit("insert")), allowMissingColumns=True)
         )
+        matches = " AND ".join(f"t.`{c}` = s.`{c}`" for c in columns)
         before = self.version(layer, table)
 
         def merge() -> None:
             (
                 DeltaTable.forPath(self.spark, self.path(layer, table))
                 .alias("t")
-                .merge(
-                    source.alias("s"),
-                    f"s.{mark} = 'delete' AND t.`{key}` = s.`{key}`" + (f" AND {within}" if within else ""),
-                )
+                .merge(source.alias("s"), f"s.{mark} = 'delete' AND {matches}" + (f" AND ({within})" if within else ""))
                 .whenMatchedDelete()
                 .whenNotMatchedInsert(
                     condition=f"s.{mark} = 'insert'", values={c: F.col(f"s.`{c}`") for c in df.columns}

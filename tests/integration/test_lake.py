@@ -110,6 +110,37 @@ def test_rows_replaced_by_key_change_in_one_commit_and_other_keys_stay(spark, la
     assert sorted(tuple(r) for r in lake.read("silver", "pairs").collect()) == [("a", 10), ("c", 4), ("d", 40)]
 
 
+def test_rows_replaced_by_a_key_of_several_columns_only_where_the_condition_holds(spark, lake_config):
+    # A record's rows of the days named are replaced (conform's refresh of a CRM change's records).
+    lake = Lake(spark, lake_config())
+    columns = ("kind", "id", "day", "n")
+    schema = T.StructType([T.StructField(c, T.LongType() if c == "n" else T.StringType()) for c in columns])
+    rows = lambda *values: frame(spark, schema, [dict(zip(columns, v, strict=True)) for v in values])  # noqa: E731
+    lake.ensure_table("silver", "sums", schema)
+    lake.append(
+        rows(("a", "1", "d1", 1), ("a", "1", "d2", 2), ("c", "1", "d1", 3), ("a", "2", "d1", 4)), "silver", "sums"
+    )
+    keys_df = spark.createDataFrame([("a", "1"), ("a", "3")], "kind string, id string")
+
+    written = lake.replace_keys(
+        rows(("a", "1", "d1", 10), ("a", "3", "d1", 30)),
+        "silver",
+        "sums",
+        keys_df,
+        ("kind", "id"),
+        within="t.day = 'd1'",
+    )
+
+    assert written == 2
+    assert sorted(tuple(r) for r in lake.read("silver", "sums").collect()) == [
+        ("a", "1", "d1", 10),  # replaced
+        ("a", "1", "d2", 2),  # its key, but outside the condition: stays
+        ("a", "2", "d1", 4),  # another id of the same kind: stays
+        ("a", "3", "d1", 30),  # new
+        ("c", "1", "d1", 3),  # the same id of another kind: stays
+    ]
+
+
 def test_each_write_counts_its_rows_from_the_log_as_describe_history_has_them(spark, lake_config):
     lake = Lake(spark, lake_config())
     schema = T.StructType([T.StructField("k", T.StringType()), T.StructField("n", T.LongType())])

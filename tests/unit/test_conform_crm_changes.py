@@ -4,9 +4,11 @@ amount or name, a contact's job title, a user's team touch no activity: their ta
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from chispa import assert_df_equality
 
-from jobs.conform import changed_where_read, touched_activities
+from jobs.conform import changed_where_read, touched_activities, touched_records
 
 OPPORTUNITIES = (
     "opportunity_id string, account_id string, owner_id string, contact_id string, "
@@ -118,22 +120,43 @@ PARTICIPANTS = [
 
 def touched(spark, **changed_rows) -> list[str]:
     """The activity keys touched when silver's CRM (`CRM`) becomes `CRM` with `changed_rows`."""
+    rows = touched_activities(*crm_and_silver(spark, **changed_rows)).collect()
+    return sorted(f"{r['activity_type']}:{r['activity_id']}" for r in rows)
+
+
+def touched_and_records(spark, **changed_rows) -> tuple[list, list[str]]:
+    """The rows of the activities touched, and the records (type:id) whose daily sums may change."""
+    before, now, activities, participants, links = crm_and_silver(spark, **changed_rows)
+    touched_df = touched_activities(before, now, activities, participants, links).localCheckpoint()
+    records = touched_records(before, now, touched_df, participants, links).collect()
+    return touched_df.collect(), sorted(f"{r['record_type']}:{r['record_id']}" for r in records)
+
+
+def crm_and_silver(spark, **changed_rows) -> tuple:
+    """Silver's CRM (`CRM`), the changed tables (`changed_rows`), and a silver of one activity per
+    person or thing a rule looks at."""
     before = {t: spark.createDataFrame(rows, CRM_SCHEMAS[t]) for t, rows in CRM.items()}
     now = {t: spark.createDataFrame(rows, CRM_SCHEMAS[t]) for t, rows in changed_rows.items()}
     keys = [key for key, _, _ in PARTICIPANTS] + ["meeting:regarding-o1", "call:linked-l1"]
     activities = spark.createDataFrame(
         [
-            (key, key.split(":")[0], key.split(":")[1], *(("opportunity", "o1") if "o1" in key else (None, None)))
-            for key in keys
+            (
+                key,
+                key.split(":")[0],
+                key.split(":")[1],
+                *(("opportunity", "o1") if "o1" in key else (None, None)),
+                datetime(2026, 3, 1 + day, 23, 30),
+            )
+            for day, key in enumerate(keys)
         ],
-        "activity_key string, activity_type string, activity_id string, regarding_type string, regarding_id string",
+        "activity_key string, activity_type string, activity_id string, regarding_type string, regarding_id string, "
+        "activity_at timestamp",
     )
     participants = spark.createDataFrame(PARTICIPANTS, "activity_key string, address string, is_internal boolean")
     links = spark.createDataFrame(
         [("call:linked-l1", "lead", "l1")], "activity_key string, record_type string, record_id string"
     )
-    rows = touched_activities(before, now, activities, participants, links).collect()
-    return sorted(f"{r['activity_type']}:{r['activity_id']}" for r in rows)
+    return before, now, activities, participants, links
 
 
 def test_a_change_touches_the_activities_of_the_people_and_records_it_may_resolve_or_link_differently(spark):
@@ -169,3 +192,25 @@ def test_a_change_touches_the_activities_of_the_people_and_records_it_may_resolv
     ]
     # Nothing activities are made of changed: nothing touched.
     assert touched(spark, contacts=CRM["contacts"], opportunities=CRM["opportunities"]) == []
+
+
+def test_the_records_whose_daily_sums_may_change_are_those_linked_or_addressed_before_or_after(spark):
+    # A lead's new stakeholder touches the activities of its old and new stakeholders, its own
+    # address and what links to it; their rows on their days, as far as silver tells before the
+    # merge: the lead (linked, and by its address), the contacts of the stakeholders' addresses.
+    rows, records = touched_and_records(spark, leads=[("l1", "lee@startup.io", "u1", ["c3"])])
+    assert records == ["contact:c3", "contact:c4", "lead:l1"]
+    # ... each activity with the UTC day it is on (the fixture's activities are a day apart).
+    assert sorted((r["activity_key"], r["activity_on"]) for r in rows) == [
+        ("call:linked-l1", date(2026, 3, 10)),
+        ("email:eve", date(2026, 3, 4)),
+        ("email:lee", date(2026, 3, 6)),
+        ("email:sam", date(2026, 3, 5)),
+    ]
+    # A contact's new address: the contact, matched by its old one (nobody has the new one).
+    assert touched_and_records(spark, contacts=[("c1", "bob@new.example", "a1", False), *CRM["contacts"][1:]])[1] == [
+        "contact:c1"
+    ]
+    # A new contact for an address in an account's domain: the contact, matched after the change.
+    newcomer = ("c9", "ada@acme.com", "a1", False)
+    assert touched_and_records(spark, contacts=[*CRM["contacts"], newcomer])[1] == ["contact:c9"]
