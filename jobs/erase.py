@@ -36,7 +36,6 @@ erased per table: never the address or its pseudonymous key.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import time
@@ -68,7 +67,7 @@ from jobs.conform import (
 from jobs.delta_log import DeltaLog
 from jobs.lake import BRONZE, GOLD, OPS, QUARANTINE, SILVER, USER_TABLES, Lake, in_list
 from jobs.quality import keeps_validations
-from jobs.runtime import JobError, build_session, job_parser, parse_job_args, run_job
+from jobs.runtime import JobError, build_session, job_parser, parse_job_args, run_job, session_settings
 from schemas.bronze import LEDGER_TABLE, QUARANTINE_TABLE
 from schemas.gold import GOLD_TABLES
 from schemas.landing import SOURCES
@@ -408,30 +407,21 @@ def conform_if_behind(spark: SparkSession, config: Config, lake: Lake) -> None:
 # --- purging old versions ------------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
 def purge_settings(spark: SparkSession):
     """Settings VACUUM needs for a retention shorter than the table's, to list small tables in few
     tasks (it lists in parallelPartitionDiscovery.parallelism tasks, 10,000 by default: half a minute
     per table on a small machine) and to commit nothing itself; the session's own come back after."""
-    settings = {
-        "spark.databricks.delta.retentionDurationCheck.enabled": "false",
-        # VACUUM START and END commits: two commits per table, of no use once the log is cut
-        "spark.databricks.delta.vacuum.logging.enabled": "false",
-        "spark.sql.sources.parallelPartitionDiscovery.parallelism": str(
-            max(2, spark.sparkContext.defaultParallelism * 2)
-        ),
-    }
-    saved = {key: spark.conf.get(key, None) for key in settings}
-    for key, value in settings.items():
-        spark.conf.set(key, value)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                spark.conf.unset(key)
-            else:
-                spark.conf.set(key, value)
+    return session_settings(
+        spark,
+        {
+            "spark.databricks.delta.retentionDurationCheck.enabled": "false",
+            # VACUUM START and END commits: two commits per table, of no use once the log is cut
+            "spark.databricks.delta.vacuum.logging.enabled": "false",
+            "spark.sql.sources.parallelPartitionDiscovery.parallelism": str(
+                max(2, spark.sparkContext.defaultParallelism * 2)
+            ),
+        },
+    )
 
 
 def cut_log(spark: SparkSession, path: str, version: int) -> int:
