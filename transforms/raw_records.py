@@ -69,7 +69,9 @@ class Limits:
 # An address is local@domain with a dotted domain; `"Name" <a@b.com>` and `Name <a@b.com>` reduce
 # to the part in angle brackets. Deliberately simple: real addresses, not every RFC 5322 corner.
 _ADDRESS = re.compile(r"[^\s@<>()\[\],;:\"]+@[^\s@<>()\[\],;:\"]+\.[^\s@<>()\[\],;:\".]+")
-_NAMED_ADDRESS = re.compile(r'^(?:"[^"]*"|[^<>"]*)\s*<([^<>]*)>$')
+# The unquoted name takes the spaces before `<` itself: with a `\s*` of its own after it, a long run
+# of spaces could be split between the two every way, and a 1 MiB record took minutes to reject.
+_NAMED_ADDRESS = re.compile(r'^(?:"[^"]*"\s*|[^<>"]*)<([^<>]*)>$')
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -90,7 +92,12 @@ def parse_instant(value: str, path: str) -> datetime:
         raise BadRecord(Reason.INVALID_TIMESTAMP, path, f"{path}: {value!r} is not an ISO-8601 timestamp") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise BadRecord(Reason.TIMESTAMP_WITHOUT_OFFSET, path, f"{path}: {value!r} has no UTC offset")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+        raise BadRecord(
+            Reason.TIMESTAMP_OUT_OF_RANGE, path, f"{path}: {value!r} is outside the years 1 to 9999 in UTC"
+        ) from None
 
 
 def _json_type(value) -> str:
@@ -170,9 +177,14 @@ def _convert(field: Field, value, path: str, limits: Limits):
     if kind is Kind.NUMBER:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _wrong_type(path, "a number", value)
-        if not math.isfinite(float(value)):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond a double's range
+            number = math.inf
+        if not math.isfinite(number):
             raise BadRecord(Reason.WRONG_TYPE, path, f"{path}: {value} is not a finite number")
-        return float(_check_not_negative(value, path))
+        _check_not_negative(value, path)
+        return number
     if kind is Kind.FLAG:
         if not isinstance(value, bool):
             raise _wrong_type(path, "true or false", value)
@@ -267,4 +279,8 @@ def validate_line(source: Source, line: bytes, limits: Limits) -> dict:
         obj = json.loads(text, parse_constant=_reject_constant)
     except ValueError as error:
         raise BadRecord(Reason.INVALID_JSON, None, f"record: invalid JSON ({error})") from None
+    except RecursionError:
+        raise BadRecord(
+            Reason.INVALID_JSON, None, "record: invalid JSON (nested deeper than the parser reads)"
+        ) from None
     return validate_record(source, obj, limits)

@@ -152,6 +152,23 @@ def test_planned_times_may_lie_in_the_future_but_happened_times_may_not():
             "actual_revenue",
         ),
         (CONTACTS, line({"contact_id": "c", "email": "not-an-address"}), Reason.INVALID_EMAIL_ADDRESS, "email"),
+        # Values Python cannot hold as the typed value: quarantined, never a failed run.
+        (
+            OPPORTUNITIES,
+            line(
+                {"opportunity_id": "o", "account_id": "a", "owner_id": "u", "status": "won", "actual_revenue": 10**400}
+            ),
+            Reason.WRONG_TYPE,
+            "actual_revenue",
+        ),
+        (EMAILS, line({**EMAIL, "sent_at": "0001-01-01T00:00:00+01:00"}), Reason.TIMESTAMP_OUT_OF_RANGE, "sent_at"),
+        (
+            MEETINGS,
+            line({**MEETING, "start_at": "9999-12-31T23:30:00-01:00"}),
+            Reason.TIMESTAMP_OUT_OF_RANGE,
+            "start_at",
+        ),
+        (EMAILS, b'{"email_id": ' + b"[" * 2000 + b"]" * 2000 + b"}", Reason.INVALID_JSON, None),
         (MEETINGS, line({**MEETING, "end_at": "2026-03-02T09:00:00Z"}), Reason.END_BEFORE_START, "end_at"),
         (
             MEETINGS,
@@ -213,6 +230,10 @@ def test_integers_and_numbers_are_typed_without_coercion():
         ("ann", None),
         ("<>", None),
         ("a b@c.com", None),
+        ('"Ann"<ann@x.io>', "ann@x.io"),
+        ("Ann\t <ann@x.io>", "ann@x.io"),
+        ('"Ann" x <ann@x.io>', None),
+        ("a" + " " * 200_000 + "x", None),  # rejected at once: the name pattern does not backtrack over spaces
     ],
 )
 def test_reduce_address(value, address):
